@@ -1,0 +1,140 @@
+"""Vault KV v2, through hvac: tenantctl's system of record for secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import hvac
+import requests
+from hvac import exceptions as vexc
+from requests.adapters import HTTPAdapter
+
+from tenantctl.adapters.transport import retry_policy, status_hint, transport_error
+from tenantctl.config import VaultSettings
+from tenantctl.errors import RemoteError
+from tenantctl.secrets import Secret
+
+SYSTEM = "Vault"
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One KV v2 secret: its data (secrets wrapped) and its version."""
+
+    path: str
+    data: Json
+    version: int
+    custom_metadata: dict[str, str]
+
+
+class Vault:
+    """A KV v2 mount, under tenantctl's path prefix."""
+
+    def __init__(self, settings: VaultSettings, token: Secret) -> None:
+        self.settings = settings
+        self.url = settings.url
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry_policy(3))
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._client = hvac.Client(
+            url=settings.url,
+            token=token.reveal(),
+            namespace=settings.namespace,
+            verify=settings.ssl_verify,
+            timeout=int(settings.timeout),
+            session=session,
+        )
+        self._kv = self._client.secrets.kv.v2
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.settings.prefix, *parts])
+
+    @contextmanager
+    def errors(self, what: str) -> Iterator[None]:
+        """Translate hvac and requests failures for ``what``."""
+        try:
+            yield
+        except vexc.VaultError as exc:
+            status = getattr(exc, "status_code", None) or _status_of(exc)
+            raise RemoteError(
+                SYSTEM,
+                f"{what} failed: {status or ''} {exc}".strip(),
+                status=status,
+                url=self.url,
+                hint=_hint(status),
+            ) from None
+        except requests.RequestException as exc:
+            raise transport_error(SYSTEM, self.url, "vault", exc) from None
+
+    def read(self, path: str, secret_keys: tuple[str, ...] = ()) -> Record | None:
+        """The latest version at ``path``; None when absent or deleted."""
+        with self.errors(f"reading {self.settings.mount}/{path}"):
+            try:
+                answer = self._kv.read_secret_version(
+                    path=path,
+                    mount_point=self.settings.mount,
+                    raise_on_deleted_version=True,
+                )
+            except vexc.InvalidPath:
+                return None
+        data = dict(answer["data"]["data"] or {})
+        for key in secret_keys:
+            if isinstance(data.get(key), str):
+                data[key] = Secret(data[key])
+        metadata = answer["data"]["metadata"]
+        return Record(
+            path=path,
+            data=data,
+            version=int(metadata["version"]),
+            custom_metadata=dict(metadata.get("custom_metadata") or {}),
+        )
+
+    def write(self, path: str, data: Json, cas: int | None = None) -> int:
+        """Write a new version (check-and-set when ``cas`` is given)."""
+        plain = {k: v.reveal() if isinstance(v, Secret) else v for k, v in data.items()}
+        with self.errors(f"writing {self.settings.mount}/{path}"):
+            answer = self._kv.create_or_update_secret(
+                path=path, secret=plain, cas=cas, mount_point=self.settings.mount
+            )
+        return int(answer["data"]["version"])
+
+    def set_custom_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        with self.errors(f"writing metadata of {self.settings.mount}/{path}"):
+            self._kv.update_metadata(
+                path=path,
+                custom_metadata=metadata,
+                mount_point=self.settings.mount,
+            )
+
+    def check_access(self) -> None:
+        with self.errors("checking VAULT_TOKEN"):
+            self._client.auth.token.lookup_self()
+
+
+def _status_of(exc: vexc.VaultError) -> int | None:
+    codes = {
+        vexc.InvalidRequest: 400,
+        vexc.Unauthorized: 401,
+        vexc.Forbidden: 403,
+        vexc.InvalidPath: 404,
+        vexc.RateLimitExceeded: 429,
+        vexc.InternalServerError: 500,
+        vexc.VaultDown: 503,
+    }
+    return next((code for kind, code in codes.items() if isinstance(exc, kind)), None)
+
+
+def _hint(status: int | None) -> str | None:
+    if status == 403:
+        return (
+            "VAULT_TOKEN is invalid or its policy does not allow this path "
+            "(Vault answers 403 for both)"
+        )
+    if status == 503:
+        return "Vault is sealed or in standby; unseal it or try again"
+    return status_hint(status, "VAULT_TOKEN")

@@ -1,0 +1,167 @@
+"""The site configuration: where GitLab, Keycloak and Vault are, and how.
+
+One file, ``tenantctl.yaml`` (``--config`` or ``TENANTCTL_CONFIG`` name
+another). Credentials never live in it: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tenantctl import yamlfile
+from tenantctl.errors import InputError
+from tenantctl.secrets import Secret
+
+DEFAULT_PATH = Path("tenantctl.yaml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsSettings(Section):
+    url: str
+    ssl_verify: bool | str = Field(
+        default=True, description="false, true, or the path of a CA bundle"
+    )
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class GitLabSettings(TlsSettings):
+    max_retries: int = Field(default=10, ge=0)
+    per_page: int = Field(default=100, ge=1, le=100)
+
+
+class KeycloakSettings(TlsSettings):
+    realm: str
+    dashboard_client_id: str
+    admin_realm: str = "master"
+    admin_client_id: str = "admin-cli"
+
+
+class VaultSettings(TlsSettings):
+    mount: str = "secret"
+    prefix: str = "tenantctl"
+    namespace: str | None = None
+
+    @field_validator("mount", "prefix")
+    @classmethod
+    def _no_slashes_at_ends(cls, value: str) -> str:
+        if value.strip("/") != value or "//" in value:
+            raise ValueError("no leading, trailing or double '/'")
+        if value.startswith("data/") or "/data/" in f"/{value}/":
+            raise ValueError("leave out 'data/': KV v2 paths are relative to the mount")
+        return value
+
+
+class PipelineSettings(Section):
+    project: str = "administrators/cicd"
+    branch: str = "main"
+
+
+class AllowList(Section):
+    file: str
+    format: Literal["yaml", "json", "js"]
+    locator: str = Field(description="dotted key path (yaml, json) or identifier (js)")
+
+
+class DashboardSettings(Section):
+    project: str = "administrators/dashboard"
+    branch: str = "main"
+    allowlist: AllowList
+    legacy_variables: dict[str, str] = Field(
+        default_factory=lambda: {
+            "administrators": "GITLAB_TOKEN_ADMIN",
+            "developers": "GITLAB_TOKEN_DEV",
+        }
+    )
+
+
+class TokenSettings(Section):
+    lifetime_days: int = Field(default=90, ge=1, le=365)
+    name: str = "tenantctl"
+
+
+class SiteConfig(Section):
+    gitlab: GitLabSettings
+    keycloak: KeycloakSettings
+    vault: VaultSettings
+    pipeline: PipelineSettings = PipelineSettings()
+    dashboard: DashboardSettings
+    tokens: TokenSettings = TokenSettings()
+    playbooks_dir: str = "playbooks"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What tenantctl authenticates with, read from the environment only."""
+
+    gitlab_token: Secret
+    vault_token: Secret
+    keycloak_client_secret: Secret | None
+    keycloak_username: str | None
+    keycloak_password: Secret | None
+
+
+def config_path(explicit: str | None) -> Path:
+    """The config file to read: the flag, then TENANTCTL_CONFIG, then ./."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("TENANTCTL_CONFIG")
+    return Path(env) if env else DEFAULT_PATH
+
+
+def load_config(path: Path) -> SiteConfig:
+    """Read and validate the site configuration at ``path``."""
+    doc = yamlfile.load(path, "site config")
+    return yamlfile.validate(doc, SiteConfig, "site config")
+
+
+def _env_secret(name: str) -> Secret | None:
+    value = os.environ.get(name, "")
+    return Secret(value) if value else None
+
+
+def load_credentials(config: SiteConfig) -> Credentials:
+    """Read every credential from the environment; name the missing one."""
+    gitlab = _env_secret("GITLAB_TOKEN")
+    vault = _env_secret("VAULT_TOKEN")
+    missing = [
+        name
+        for name, value in (("GITLAB_TOKEN", gitlab), ("VAULT_TOKEN", vault))
+        if value is None
+    ]
+    client_secret = _env_secret("KEYCLOAK_CLIENT_SECRET")
+    username = os.environ.get("KEYCLOAK_USERNAME") or None
+    password = _env_secret("KEYCLOAK_PASSWORD")
+    if client_secret is None and (username is None or password is None):
+        missing.append(
+            "KEYCLOAK_CLIENT_SECRET (or KEYCLOAK_USERNAME and KEYCLOAK_PASSWORD)"
+        )
+    if missing:
+        raise InputError(
+            "missing credentials in the environment: " + ", ".join(missing),
+            hint="credentials are read from environment variables only, "
+            "never from tenantctl.yaml",
+        )
+
+    assert gitlab is not None and vault is not None
+    return Credentials(
+        gitlab_token=gitlab,
+        vault_token=vault,
+        keycloak_client_secret=client_secret,
+        keycloak_username=username,
+        keycloak_password=password,
+    )

@@ -1,0 +1,124 @@
+"""Step 3: the tenant's pipeline overrides file and its ``include`` entry.
+
+Both land in ONE commit of the shared pipeline project, after GitLab's CI
+lint accepted the new ``.gitlab-ci.yml``. Each edited file's last commit id
+goes with the commit, so a concurrent change to either makes GitLab refuse
+it; the edit is then redone on the new state.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from tenantctl.errors import RemoteError
+from tenantctl.steps.base import Change, Context, StepPlan
+from tenantctl.steps.commits import Actions, commit_edit, file_action
+from tenantctl.steps.variables import Variable
+from tenantctl.textedit import ci_include
+
+CI_FILE = ".gitlab-ci.yml"
+
+
+def render_group_file(ctx: Context) -> str:
+    """The overrides file for the tenant, from its tier and overrides."""
+    book = ctx.playbook
+    settings = ctx.settings
+    body = {
+        "variables": {
+            "TENANT": book.tenant,
+            "TENANT_TIER": book.tier.value,
+            "SECURITY_SCANS": settings.security_scans,
+            "SECURITY_SCANS_BLOCKING": str(
+                settings.security_scans == "blocking"
+            ).lower(),
+            "STAGING_DEPLOY": settings.staging_deploy,
+            "PRODUCTION_DEPLOY": settings.production_deploy,
+        },
+        "default": {"tags": [book.tenant]},
+    }
+    head = (
+        f"# Pipeline overrides of tenant {book.tenant} ({book.tier.value} tier).\n"
+        "# Written by tenantctl from the tenant's playbook: change the playbook\n"
+        "# and run `tenantctl onboard` again rather than editing this file.\n"
+    )
+    return head + yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+
+
+class PipelineStep:
+    name = "pipeline"
+    title = "pipeline overrides and include rule"
+
+    def plan(self, ctx: Context) -> StepPlan:
+        plan = StepPlan()
+        edit = _Edit(ctx)
+        actions = edit.actions()
+        if actions:
+            for action in actions:
+                kind = "include rule" if action["file_path"] == CI_FILE else "file"
+                target = f"{ctx.config.pipeline.project}:{action['file_path']}"
+                plan.add(Change(action["action"], kind, target))
+            plan.changes[0].run = edit.commit
+
+        ci_group = Variable(ctx, "CI_GROUP", masked=False, protected=False)
+        variable = ci_group.plan(ctx.tenant)
+        if variable is not None:
+            plan.add(variable)
+        return plan
+
+
+class _Edit:
+    """Reads the two files and works out the commit that makes them right."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.project = ctx.config.pipeline.project
+        self.branch = ctx.config.pipeline.branch
+        self.group_path = ci_include.group_file_path(ctx.tenant)
+
+    def actions(self) -> Actions:
+        gitlab = self.ctx.gitlab
+        ci = gitlab.read_file(self.project, CI_FILE, self.branch)
+        if ci is None:
+            raise RemoteError(
+                "GitLab",
+                f"{self.project} has no {CI_FILE} on branch {self.branch}",
+                status=404,
+                hint="check pipeline.project and pipeline.branch in the site config",
+            )
+        actions = []
+        wanted = render_group_file(self.ctx)
+        group = gitlab.read_file(self.project, self.group_path, self.branch)
+        if group is None:
+            actions.append(file_action("create", self.group_path, wanted))
+        elif group.content != wanted:
+            actions.append(
+                file_action("update", self.group_path, wanted, group.last_commit_id)
+            )
+        new_ci = ci_include.add_include(ci.content, self.ctx.tenant)
+        if new_ci != ci.content:
+            actions.append(file_action("update", CI_FILE, new_ci, ci.last_commit_id))
+        return actions
+
+    def commit(self) -> None:
+        """Lint the new pipeline, then commit both files together."""
+        commit_edit(
+            self.ctx.gitlab,
+            self.project,
+            self.branch,
+            f"Add tenant {self.ctx.tenant} to the shared pipeline",
+            self.actions,
+            self._lint,
+        )
+
+    def _lint(self, actions: Actions) -> None:
+        ci = next((a for a in actions if a["file_path"] == CI_FILE), None)
+        if ci is None:
+            return
+        answer = self.ctx.gitlab.lint(self.project, ci["content"], self.branch)
+        if not answer.get("valid"):
+            errors = "; ".join(str(e) for e in answer.get("errors") or [])
+            raise RemoteError(
+                "GitLab",
+                f"CI lint rejects the new {CI_FILE}: {errors}; nothing committed",
+                hint=f"fix {CI_FILE} in {self.project} and run again",
+            )
