@@ -40,7 +40,6 @@ class TlsSettings(Section):
 
 
 class GitLabSettings(TlsSettings):
-    max_retries: int = Field(default=10, ge=0)
     per_page: int = Field(default=100, ge=1, le=100)
 
 

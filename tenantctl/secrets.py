@@ -17,9 +17,13 @@ from typing import Any
 
 REDACTED = "***"
 
+# GitLab token prefixes (doc/security/tokens), Vault service, batch and
+# recovery tokens and its legacy "s." form, and JWTs.
 _TOKEN_SHAPES = re.compile(
-    r"(glpat-|glrt-|gldt-|glptt-|hvs\.|hvb\.|s\.)[A-Za-z0-9_\-.]{8,}"
-    r"|eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*"
+    r"\b(?:glpat|glrt|gldt|glptt|glcbt|gloas|glsoat)-[A-Za-z0-9_\-.]{16,}"
+    r"|\bhv[sbr]\.[A-Za-z0-9_\-]{20,}"
+    r"|(?<![\w.])s\.[A-Za-z0-9]{24}\b"
+    r"|\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*"
 )
 
 

@@ -88,18 +88,14 @@ class Site:
         return data
 
     def requests(self) -> dict[str, int]:
-        """Request counts by system and kind (reads, writes) since the reset."""
-        totals: dict[str, int] = {}
-        for emulator in self.sandbox.emulators:
-            for key, count in emulator.counts.items():
-                kind = "reads" if key.startswith("GET ") else "writes"
-                name = f"{emulator.name} {kind}"
-                totals[name] = totals.get(name, 0) + count
-        return totals
+        """Request counts by system and kind since the last reset."""
+        return dict(self.sandbox.request_totals())
+
+    def writes(self) -> dict[str, int]:
+        return {k: v for k, v in self.requests().items() if k.endswith("writes")}
 
     def reset_counts(self) -> None:
-        for emulator in self.sandbox.emulators:
-            emulator.counts.clear()
+        self.sandbox.reset_counts()
 
 
 @pytest.fixture

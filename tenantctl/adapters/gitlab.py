@@ -55,9 +55,11 @@ class GitLab:
             private_token=token.reveal(),
             timeout=self.settings.timeout,
             ssl_verify=self.settings.ssl_verify,
+            # python-gitlab retries 429s (after Retry-After) and, with this,
+            # 5xx and dropped connections, up to 10 times per request. A
+            # retried POST may have landed: steps look objects up by name
+            # before creating them.
             retry_transient_errors=True,
-            obey_rate_limit=True,
-            max_retries=self.settings.max_retries,
             per_page=self.settings.per_page,
         )
         client.session.hooks["response"].append(_log_response)

@@ -163,6 +163,9 @@ class Emulator:
     def routes(self) -> None:
         """Register the emulated API's routes with ``self.route``."""
 
+    def seed_platform(self) -> None:
+        """Fill a fresh emulator with the platform of platform.md."""
+
     def dump_state(self) -> dict[str, Any]:
         """The emulator's whole state as JSON-ready data."""
         return {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,25 @@ class Sandbox:
             server.server_close()
         self._servers.clear()
         self.save_clock()
+
+    def request_totals(self) -> Counter[str]:
+        """Requests served so far, as ``"<system> <reads|writes|logins>"``.
+
+        A token grant is a POST that changes nothing: it counts as a login.
+        """
+        totals: Counter[str] = Counter()
+        for emulator in self.emulators:
+            for key, count in emulator.counts.items():
+                method, _, route = key.partition(" ")
+                kind = "reads" if method in ("GET", "LIST", "HEAD") else "writes"
+                if route.endswith("/openid-connect/token"):
+                    kind = "logins"
+                totals[f"{emulator.name} {kind}"] += count
+        return totals
+
+    def reset_counts(self) -> None:
+        for emulator in self.emulators:
+            emulator.counts.clear()
 
     def ports(self) -> dict[str, int]:
         return {

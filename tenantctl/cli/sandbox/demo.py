@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -77,30 +76,16 @@ def _context(sandbox: Sandbox, book: Playbook, tmp: Path) -> Context:
 
 
 def _run(app: App, sandbox: Sandbox, ctx: Context, label: str) -> RunReport:
-    before = _counts(sandbox)
+    sandbox.reset_counts()
     title = f"\n== {label}: onboarding {ctx.tenant} =="
     app.console.result(Text(title, style="bold"))
     view = LiveView(app.console, len(onboarding_steps()), dry_run=False)
     report = onboarding.onboard(ctx, view)
     summary(app.console, report)
-    app.console.result(_requests_line(before, _counts(sandbox)))
+    totals = sandbox.request_totals()
+    parts = [f"{name} {totals[name]}" for name in sorted(totals)]
+    app.console.result("API requests made: " + (", ".join(parts) or "none"))
     return report
-
-
-def _counts(sandbox: Sandbox) -> Counter[str]:
-    total: Counter[str] = Counter()
-    for emulator in sandbox.emulators:
-        for key, count in emulator.counts.items():
-            method = key.split(" ", 1)[0]
-            kind = "reads" if method == "GET" else "writes"
-            total[f"{emulator.name} {kind}"] += count
-    return total
-
-
-def _requests_line(before: Counter[str], after: Counter[str]) -> str:
-    spent = after - before
-    parts = [f"{name} {spent[name]}" for name in sorted(spent)]
-    return "API requests made: " + (", ".join(parts) or "none")
 
 
 def _show_state(app: App, ctx: Context) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -39,7 +40,7 @@ def up(app: App, state_dir: Path) -> None:
         click.echo(f"export {name}={shlex.quote(str(value))}")
 
 
-def _start(app: App, state_dir: Path) -> dict[str, object]:
+def _start(app: App, state_dir: Path) -> dict[str, Any]:
     state_dir.mkdir(parents=True, exist_ok=True)
     log = (state_dir / "sandbox.log").open("ab")
     process = subprocess.Popen(
