@@ -48,3 +48,7 @@ cli.add_command(sandbox)
 
 def main() -> None:
     cli.main(prog_name="tenantctl")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from typing import Any
 
 from tenantctl.adapters.vault import Record
 from tenantctl.secrets import Secret
-from tenantctl.steps.base import Change, Context, StepPlan
+from tenantctl.steps.base import Action, Change, Context, StepPlan
 from tenantctl.steps.dashboard import dashboard_variable
 from tenantctl.steps.variables import Variable
 
@@ -43,7 +43,8 @@ class TokenStep:
 
         plan.add(self._mint(ctx, record))
         for variable in self._consumers(ctx):
-            plan.add(variable.change("update", lambda: ctx.results["token"]))
+            action: Action = "create" if variable.current() is None else "update"
+            plan.add(variable.change(action, lambda: ctx.results["token"]))
         return plan
 
     def _consumers(self, ctx: Context) -> list[Variable]:
