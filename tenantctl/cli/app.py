@@ -78,11 +78,3 @@ def error_handler(ctx: click.Context) -> Iterator[None]:
 
 def _app(ctx: click.Context) -> App:
     return ctx.obj if isinstance(ctx.obj, App) else App()
-
-
-class Root(click.Group):
-    """The root group: every command runs inside the one error handler."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        with error_handler(ctx):
-            return super().invoke(ctx)

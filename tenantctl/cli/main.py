@@ -1,19 +1,61 @@
-"""The root command: global options, and the commands added explicitly."""
+"""The root command: global options, and the commands, loaded when used.
+
+``tenantctl --help`` and ``--version`` must stay fast, so this module imports
+only click: each command's module (and with it the API clients, pydantic and
+rich) is imported when that command runs. The short help shown in the root
+help is kept here; a test checks it against each command's own.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 import click
 
 from tenantctl import __version__
-from tenantctl.cli.app import App, Root
-from tenantctl.cli.onboard import onboard
-from tenantctl.cli.sandbox import sandbox
-from tenantctl.console import setup_logging
+
+# name -> (module:attribute, short help). Order is the order of --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "onboard": (
+        "tenantctl.cli.onboard:onboard",
+        "Onboard a tenant: run the seven steps its playbook asks for.",
+    ),
+    "sandbox": (
+        "tenantctl.cli.sandbox:sandbox",
+        "Run a local sandbox of GitLab, Keycloak and Vault.",
+    ),
+}
+
+
+class Root(click.Group):
+    """Loads commands on demand and runs each inside the one error handler."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[name][0].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
+        rows = [(name, short) for name, (_, short) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from tenantctl.cli.app import error_handler
+
+        with error_handler(ctx):
+            return super().invoke(ctx)
 
 
 @click.group(
     cls=Root,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 88},
 )
 @click.version_option(__version__, prog_name="tenantctl")
 @click.option(
@@ -36,14 +78,17 @@ def cli(ctx: click.Context, config_flag: str | None, verbose: int, debug: bool) 
 
     Credentials come from the environment only: GITLAB_TOKEN, VAULT_TOKEN and
     KEYCLOAK_CLIENT_SECRET (or KEYCLOAK_USERNAME and KEYCLOAK_PASSWORD).
+
+    \b
+    Example:
+      tenantctl onboard --playbook playbooks/contractors.yml --dry-run
     """
+    from tenantctl.cli.app import App
+    from tenantctl.console import setup_logging
+
     app = App(config_flag=config_flag, verbosity=verbose, debug=debug)
     setup_logging(app.console, verbose)
     ctx.obj = app
-
-
-cli.add_command(onboard)
-cli.add_command(sandbox)
 
 
 def main() -> None:

@@ -13,8 +13,11 @@ def walk(
     """Every command under ``command``, in the order they were added."""
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            yield from walk(sub, [*path, name])
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                yield from walk(sub, [*path, name])
 
 
 def markdown(root: click.Command) -> str:
