@@ -17,16 +17,20 @@ demo: $(STAMP)
 	$(BIN)/tenantctl sandbox demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check tenantctl tests
-	$(BIN)/ruff format --check tenantctl tests
+	$(BIN)/ruff check tenantctl tests benchmarks
+	$(BIN)/ruff format --check tenantctl tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs -m "not realkeycloak"
 
-test: lint typecheck unit
+# The Keycloak-step suite against a real Keycloak (scripts/keycloak-test-server).
+test-keycloak: $(STAMP)
+	$(BIN)/pytest -v -rs -m realkeycloak
+
+test: lint typecheck unit test-keycloak
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -40,6 +40,12 @@ class TlsSettings(Section):
 
 
 class GitLabSettings(TlsSettings):
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="retries of a 429, a 5xx answer or a failed connection",
+    )
     per_page: int = Field(default=100, ge=1, le=100)
 
 
@@ -101,6 +107,10 @@ class SiteConfig(Section):
     dashboard: DashboardSettings
     tokens: TokenSettings = TokenSettings()
     playbooks_dir: str = "playbooks"
+    journal: str | None = Field(
+        default=None,
+        description="audit journal; default: $XDG_STATE_HOME/tenantctl/journal.jsonl",
+    )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Console:
 
     def __init__(self, output: Output = "text") -> None:
         self.output = output
+        self.documented = False
         no_color = bool(os.environ.get("NO_COLOR"))
         self.out = RichConsole(
             file=sys.stdout,
@@ -57,8 +58,10 @@ class Console:
             self.out.print(renderable)
 
     def document(self, data: Any) -> None:
-        """The command's result as one JSON document (json mode only)."""
-        if self.output == "json":
+        """The command's result as one JSON document (json mode only); a
+        second one is never written, so stdout stays one document."""
+        if self.output == "json" and not self.documented:
+            self.documented = True
             self.out.file.write(scrub(json.dumps(data, indent=2, default=str)))
             self.out.file.write("\n")
             self.out.file.flush()
@@ -76,23 +79,36 @@ class Console:
         return Table(title=title, show_edge=False, header_style="bold")
 
 
-def setup_logging(console: Console, verbosity: int) -> None:
-    """Log to stderr at a level set by ``-v``; every record is scrubbed."""
+def setup_logging(
+    console: Console, verbosity: int, log_file: str | None = None
+) -> None:
+    """Log at a level set by ``-v`` to stderr, or to ``log_file``; every
+    record is scrubbed of secrets first."""
     level = logging.WARNING
     if verbosity == 1:
         level = logging.INFO
     elif verbosity >= 2:
         level = logging.DEBUG
-    handler = RichHandler(
-        console=console.err,
-        show_time=False,
-        show_path=False,
-        markup=False,
-        rich_tracebacks=False,
-    )
+    handler: logging.Handler
+    if log_file:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+    else:
+        handler = RichHandler(
+            console=console.err,
+            show_time=False,
+            show_path=False,
+            markup=False,
+            rich_tracebacks=False,
+        )
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # urllib3 logs whole URLs with query strings at DEBUG; ours suffice.
-    logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
+    # urllib3 warns of each retry in its own words; tenantctl's own lines
+    # say what happens, so its voice is kept for -vv.
+    logging.getLogger("urllib3").setLevel(
+        logging.DEBUG if verbosity >= 3 else logging.ERROR
+    )

@@ -29,6 +29,10 @@ class EditError(InputError):
     """A file we were asked to edit does not have the shape we expect."""
 
 
+class CredentialError(InputError):
+    """A credential from the environment that a server refused."""
+
+
 class RemoteError(TenantctlError):
     """A remote system (GitLab, Keycloak, Vault) refused or failed a request."""
 

@@ -10,10 +10,12 @@ token-shaped strings are scrubbed too.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 REDACTED = "***"
 
@@ -81,6 +83,42 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Secret cannot be pickled")
+
+
+_SECRET_KEYS = re.compile(
+    r"token|secret|password|value|credential|private", re.IGNORECASE
+)
+_BODY_LIMIT = 2000
+
+
+def redact_body(body: str | bytes | None) -> str:
+    """A request or response body fit for a debug log: values of keys that
+    name secrets (``token``, ``password``, ``value``...) as ``***``, token
+    shapes scrubbed, and cut to a readable length."""
+    if body is None:
+        return ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        text = json.dumps(_redact(json.loads(text)))
+    except ValueError:
+        if "=" in text and " " not in text:
+            pairs = parse_qsl(text, keep_blank_values=True)
+            text = urlencode(
+                [(k, REDACTED if _SECRET_KEYS.search(k) else v) for k, v in pairs]
+            )
+    text = scrub(text)
+    return text if len(text) <= _BODY_LIMIT else text[:_BODY_LIMIT] + "..."
+
+
+def _redact(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            k: REDACTED if _SECRET_KEYS.search(str(k)) and v else _redact(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_redact(item) for item in data]
+    return data
 
 
 def scrub(text: str) -> str:

@@ -87,7 +87,7 @@ def _describe(doc: YamlDocument, error: Any) -> str:
     field = ".".join(str(part) for part in loc) or "(top level)"
     line = doc.line_of(loc)
     where = f"line {line}, " if line else ""
-    message = error["msg"]
+    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown field (check the spelling)"
     return f"  {where}{field}: {message}"

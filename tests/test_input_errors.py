@@ -82,7 +82,7 @@ def test_config_error_names_key_and_file(site: Site, tmp_path: Path) -> None:
 
     assert result.code == 2
     assert config in result.err
-    assert "gitlab.url: Value error, must start with http:// or https://" in result.err
+    assert "gitlab.url: must start with http:// or https://" in result.err
     assert "keycloak.realm: Field required" in result.err
 
 
@@ -147,4 +147,51 @@ def test_tenant_whose_variable_clashes_is_refused_before_writing(
     assert result.code == 2
     assert "GITLAB_TOKEN_TEAM_A" in result.err
     assert "team-a" in result.err
+    assert site.writes() == {}
+
+
+def test_missing_label_source_is_refused_before_writing(
+    site: Site, tmp_path: Path
+) -> None:
+    book = write(
+        tmp_path / "b.yml", "tenant: team-x\ntier: standard\nlabels:\n  from: nosuch\n"
+    )
+
+    result = tenantctl("onboard", "-p", book, "--yes")
+
+    assert result.code == 2
+    assert "labels.from names group 'nosuch', which does not exist" in result.err
+    assert site.writes() == {}
+
+
+def test_missing_parent_is_refused_before_writing(site: Site, tmp_path: Path) -> None:
+    book = write(
+        tmp_path / "b.yml", "tenant: team-x\ntier: standard\nparent: no/such\n"
+    )
+
+    result = tenantctl("onboard", "-p", book, "--dry-run")
+
+    assert result.code == 2
+    assert "parent names group 'no/such'" in result.err
+    assert site.writes() == {}
+
+
+def test_runner_config_not_written_by_us_is_not_overwritten(
+    site: Site, tmp_path: Path
+) -> None:
+    existing = tmp_path / "config.toml"
+    existing.write_text('concurrent = 4\n[[runners]]\n  name = "other"\n')
+
+    result = tenantctl(
+        "onboard",
+        "-p",
+        str(PLAYBOOKS / "contractors.yml"),
+        "--yes",
+        "--runner-config",
+        str(existing),
+    )
+
+    assert result.code == 2
+    assert "was not written by tenantctl" in result.err
+    assert existing.read_text() == 'concurrent = 4\n[[runners]]\n  name = "other"\n'
     assert site.writes() == {}

@@ -298,3 +298,19 @@ def test_token_never_appears_in_output_or_files(site: Site, tmp_path: Path) -> N
         for text in [first.out, first.err, second.out, second.err, *written]:
             assert secret not in text
     assert "vault kv get" in runner_file.read_text()
+
+
+def test_existing_tenant_keeps_its_owners_files_and_live_runner(site: Site) -> None:
+    cicd = site.gl.projects.get("administrators/cicd")
+    before = file_text(cicd, ".gitlab-ci/groups/administrators.yml")
+    runner_id = (
+        site.gl.groups.get("administrators").runners.list(type="group_type")[0].id
+    )
+
+    result = tenantctl("onboard", "-p", str(PLAYBOOKS / "administrators.yml"), "--yes")
+
+    assert result.code == 0, result.err
+    assert file_text(cicd, ".gitlab-ci/groups/administrators.yml") == before
+    assert "was not written by tenantctl: left as its owners wrote it" in result.err
+    assert f"runner {runner_id} is in use" in result.err
+    assert site.vault_read("tenantctl/tenants/administrators/runner") is None

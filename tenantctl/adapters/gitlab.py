@@ -9,18 +9,21 @@ object model.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import gitlab
 import requests
 from gitlab import exceptions as glexc
 
-from tenantctl.adapters.transport import status_hint, transport_error
+from tenantctl.adapters.transport import log_http, status_hint, transport_error
 from tenantctl.config import GitLabSettings
 from tenantctl.errors import RemoteError
 from tenantctl.secrets import Secret
@@ -50,19 +53,20 @@ class GitLab:
         self._gl = self._client(token)
 
     def _client(self, token: Secret) -> gitlab.Gitlab:
-        client = gitlab.Gitlab(
+        client = _Client(
             self.settings.url,
             private_token=token.reveal(),
             timeout=self.settings.timeout,
             ssl_verify=self.settings.ssl_verify,
             # python-gitlab retries 429s (after Retry-After) and, with this,
-            # 5xx and dropped connections, up to 10 times per request. A
-            # retried POST may have landed: steps look objects up by name
-            # before creating them.
+            # 5xx and failed connections (backing off 0.1 s, doubling), up to
+            # gitlab.max_retries times a request. A retried POST may have
+            # landed: steps look objects up by name before creating them.
             retry_transient_errors=True,
             per_page=self.settings.per_page,
         )
-        client.session.hooks["response"].append(_log_response)
+        client.max_retries = self.settings.max_retries
+        log_http(client.session, SYSTEM)
         return client
 
     # -- plumbing --------------------------------------------------------
@@ -81,7 +85,7 @@ class GitLab:
         self, what: str, exc: glexc.GitlabError, credential: str
     ) -> RemoteError:
         status = exc.response_code
-        message = _server_message(exc)
+        message = _server_message(exc).removeprefix(f"{status} ")
         return RemoteError(
             SYSTEM,
             f"{what} failed: {status} {message}".strip(),
@@ -105,6 +109,34 @@ class GitLab:
             self._gl.auth()
             assert self._gl.user is not None
             return dict(self._gl.user.attributes)
+
+    def server_time(self) -> dt.datetime:
+        """GitLab's "now" (UTC), from the ``Date`` of an answer to ``GET /user``.
+
+        Ages and expiries are judged by GitLab's clock, as GitLab judges
+        them, not by this machine's; without a usable ``Date`` the local
+        clock stands in.
+        """
+        with self.errors("reading GitLab's clock"):
+            response = self._gl.http_request("get", "/user")
+        try:
+            return parsedate_to_datetime(response.headers["Date"]).astimezone(dt.UTC)
+        except (KeyError, TypeError, ValueError):
+            log.debug("GitLab sent no usable Date header; using the local clock")
+            return dt.datetime.now(dt.UTC)
+
+    def operator_scopes(self) -> list[str] | None:
+        """The scopes of GITLAB_TOKEN itself; None when GitLab cannot say
+        (a token kind without a self look-up)."""
+        with self.errors("checking GITLAB_TOKEN"):
+            try:
+                data = self._gl.http_get("/personal_access_tokens/self")
+            except glexc.GitlabHttpError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+        assert isinstance(data, dict)
+        return [str(scope) for scope in data.get("scopes") or []]
 
     def token_self(self, token: Secret) -> Json | None:
         """What GitLab says of ``token`` itself; None when it does not work."""
@@ -134,6 +166,13 @@ class GitLab:
         with self.errors(f"looking up group {full_path}"):
             return self._get_or_none(self._gl.groups, full_path)
 
+    def list_top_level_groups(self) -> list[Json]:
+        """The top-level groups GITLAB_TOKEN's user can see, by full path."""
+        with self.errors("listing top-level groups"):
+            groups = self._gl.groups.list(top_level_only=True, get_all=True)
+        found = [dict(group.attributes) for group in groups]
+        return sorted(found, key=lambda group: str(group["full_path"]))
+
     def create_group(self, fields: Json) -> Json:
         with self.errors(f"creating group {fields.get('path')}"):
             return dict(self._gl.groups.create(fields).attributes)
@@ -141,6 +180,27 @@ class GitLab:
     def update_group(self, group_id: int, fields: Json) -> None:
         with self.errors(f"updating group {group_id}"):
             self._gl.http_put(f"/groups/{group_id}", post_data=fields)
+
+    def delete_group(self, group_id: int) -> None:
+        """Delete the group; GitLab may only mark it for deletion (the path
+        stays taken until it is removed, doc/api/groups.md)."""
+        with self.errors(f"deleting group {group_id}"):
+            self._gl.groups.delete(group_id)
+
+    def group_projects(self, group_id: int, archived: bool | None = None) -> list[Json]:
+        """The projects of the group and its subgroups (``archived``: only
+        those archived, or not archived; None: all)."""
+        params: Json = {"include_subgroups": True}
+        if archived is not None:
+            params["archived"] = archived
+        with self.errors(f"listing projects of group {group_id}"):
+            group = self._gl.groups.get(group_id, lazy=True)
+            projects = group.projects.list(get_all=True, **params)
+        return [dict(project.attributes) for project in projects]
+
+    def archive_project(self, project_id: int) -> None:
+        with self.errors(f"archiving project {project_id}"):
+            self._gl.projects.get(project_id, lazy=True).archive()
 
     def list_members(self, group_id: int) -> list[Json]:
         with self.errors(f"listing members of group {group_id}"):
@@ -253,6 +313,18 @@ class GitLab:
         with self.errors(f"updating runner {runner_id}"):
             self._gl.http_put(f"/runners/{runner_id}", post_data=fields)
 
+    def delete_runner(self, runner_id: int) -> None:
+        with self.errors(f"deleting runner {runner_id}"):
+            self._gl.runners.delete(runner_id)
+
+    def runners_tagged(self, tag: str) -> list[Json]:
+        """Every runner of the instance that carries ``tag``, with its details
+        (``groups``, flags); needs an administrator's GITLAB_TOKEN."""
+        with self.errors(f"listing runners tagged {tag}"):
+            listed = self._gl.runners_all.list(tag_list=[tag], get_all=True)
+            details = [self._gl.runners.get(r.id) for r in listed]
+        return [dict(d.attributes) for d in details]
+
     def reset_runner_token(self, runner_id: int) -> Secret:
         with self.errors(f"resetting the token of runner {runner_id}"):
             data = self._gl.http_post(
@@ -278,6 +350,43 @@ class GitLab:
     def update_label(self, group_id: int, name: str, fields: Json) -> None:
         with self.errors(f"updating label {name!r} in group {group_id}"):
             self._gl.groups.get(group_id, lazy=True).labels.update(name, fields)
+
+    def iter_labels(
+        self, group: int | str, *, own_only: bool = True, with_counts: bool = False
+    ) -> Iterator[Json]:
+        """The group's labels, fetched a page (``per_page``) at a time.
+
+        ``own_only`` leaves out labels inherited from ancestor groups;
+        ``with_counts`` adds the issue and merge request counts.
+        """
+        params: Json = {"include_ancestor_groups": not own_only}
+        if with_counts:
+            params["with_counts"] = True
+        with self.errors(f"listing labels of group {group}"):
+            labels = self._gl.groups.get(group, lazy=True).labels
+            for label in labels.list(iterator=True, **params):
+                yield dict(label.attributes)
+
+    def create_group_label(self, group: int | str, fields: Json) -> Json:
+        with self.errors(f"creating label {fields['name']!r} in group {group}"):
+            labels = self._gl.groups.get(group, lazy=True).labels
+            return dict(labels.create(fields).attributes)
+
+    def update_group_label(self, group: int | str, label_id: int, fields: Json) -> None:
+        """Change a label of the group, found by id (titles need no encoding)."""
+        with self.errors(f"updating label {label_id} in group {group}"):
+            labels = self._gl.groups.get(group, lazy=True).labels
+            self._gl.http_put(f"{labels.path}/{label_id}", post_data=fields)
+
+    def delete_group_label(self, group: int | str, label_id: int) -> None:
+        with self.errors(f"deleting label {label_id} in group {group}"):
+            self._gl.groups.get(group, lazy=True).labels.delete(label_id)
+
+    def top_level_groups(self) -> list[Json]:
+        """Every top-level group the token can see."""
+        with self.errors("listing top-level groups"):
+            groups = self._gl.groups.list(top_level_only=True, iterator=True)
+            return [dict(group.attributes) for group in groups]
 
     # -- group access tokens ---------------------------------------------
 
@@ -317,17 +426,35 @@ def _reveal(fields: Json) -> Json:
 
 
 def _server_message(exc: glexc.GitlabError) -> str:
+    """GitLab's own words, and the missing scope when it names one."""
+    body = _json_body(exc)
+    if body.get("error") == "insufficient_scope":
+        scope = body.get("scope")
+        return f"the token lacks the {scope!r} scope" if scope else "insufficient scope"
     message = exc.error_message
     if isinstance(message, bytes):
         message = message.decode("utf-8", "replace")
     return str(message or "")
 
 
-def _log_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    request = response.request
-    log.debug(
-        "GitLab %s %s -> %s", request.method, request.path_url, response.status_code
-    )
-    if response.status_code == 429:
-        wait = response.headers.get("Retry-After", "a moment")
-        log.warning("GitLab is rate limiting: waiting %s s before retrying", wait)
+def _json_body(exc: glexc.GitlabError) -> dict[str, Any]:
+    try:
+        body = json.loads(exc.response_body or b"")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class _Client(gitlab.Gitlab):
+    """python-gitlab with the site's bound on retries for every request.
+
+    python-gitlab takes ``max_retries`` per request only (default 10); this
+    sets it once, so 429 and 5xx answers are retried a bounded number of
+    times whatever the caller.
+    """
+
+    max_retries = 5
+
+    def http_request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("max_retries", self.max_retries)
+        return super().http_request(*args, **kwargs)

@@ -11,7 +11,12 @@ import requests
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 from keycloak import exceptions as kcexc
 
-from tenantctl.adapters.transport import retry_policy, status_hint, transport_error
+from tenantctl.adapters.transport import (
+    log_http,
+    retry_policy,
+    status_hint,
+    transport_error,
+)
 from tenantctl.config import Credentials, KeycloakSettings
 from tenantctl.errors import RemoteError
 
@@ -47,6 +52,9 @@ class Keycloak:
             timeout=int(settings.timeout),
             max_retries=retry_policy(3),  # type: ignore[arg-type]
         )
+        # python-keycloak keeps its requests session private; the hook is the
+        # only way to log its calls like the other systems'.
+        log_http(connection._s, SYSTEM)
         self._admin = KeycloakAdmin(connection=connection)
 
     @contextmanager
@@ -63,15 +71,34 @@ class Keycloak:
             ) from None
         except kcexc.KeycloakError as exc:
             status = exc.response_code
+            detail = _message(exc).removeprefix(f"{status}: ")
             raise RemoteError(
                 SYSTEM,
-                f"{what} failed: {status} {_message(exc)}".strip(),
+                f"{what} failed: {status} {detail}".strip(),
                 status=status,
                 url=self.url,
                 hint=status_hint(status, self.credential),
             ) from None
         except requests.RequestException as exc:
             raise transport_error(SYSTEM, self.url, "keycloak", exc) from None
+
+    def check_access(self) -> None:
+        """Log in now, so bad credentials are named as such. A wrong user
+        password is a 400 ``invalid_grant`` in Keycloak (a wrong client
+        secret a 401): both are reported as a refused credential."""
+        try:
+            with self.errors(f"logging in to realm {self.settings.admin_realm}"):
+                self._admin.connection.get_token()
+        except RemoteError as exc:
+            if exc.status == 400 and "invalid_grant" in exc.message:
+                raise RemoteError(
+                    SYSTEM,
+                    exc.message.removeprefix(f"{SYSTEM}: "),
+                    status=401,
+                    url=self.url,
+                    hint=status_hint(401, self.credential),
+                ) from None
+            raise
 
     # -- groups ----------------------------------------------------------
 
@@ -98,15 +125,22 @@ class Keycloak:
         assert group_id is not None
         return str(group_id)
 
+    def delete_group(self, group_id: str) -> None:
+        """Delete the group, its subgroups, memberships and role mappings."""
+        with self.errors(f"deleting group {group_id}"):
+            self._admin.delete_group(group_id)
+
     def group_member_names(self, group_id: str) -> set[str]:
         with self.errors(f"listing members of group {group_id}"):
             members = self._admin.get_group_members(group_id)
         return {str(m["username"]) for m in members}
 
     def find_user(self, username: str) -> Json | None:
+        """The user called ``username``; Keycloak keeps usernames lower-case."""
         with self.errors(f"looking up user {username}"):
             users = self._admin.get_users({"username": username, "exact": True})
-        return next((dict(u) for u in users if u["username"] == username), None)
+        wanted = username.lower()
+        return next((dict(u) for u in users if u["username"] == wanted), None)
 
     def add_user_to_group(self, user_id: str, group_id: str) -> None:
         with self.errors(f"adding user {user_id} to group {group_id}"):
@@ -172,6 +206,11 @@ class Keycloak:
         with self.errors(f"creating realm role {name}"):
             self._admin.create_realm_role({"name": name, "description": description})
             return dict(self._admin.get_realm_role(name))
+
+    def delete_realm_role(self, name: str) -> None:
+        """Delete the realm role; Keycloak drops every mapping of it."""
+        with self.errors(f"deleting realm role {name}"):
+            self._admin.delete_realm_role(name)
 
     def group_realm_role_names(self, group_id: str) -> set[str]:
         with self.errors(f"listing realm roles of group {group_id}"):

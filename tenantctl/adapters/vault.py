@@ -12,7 +12,12 @@ import requests
 from hvac import exceptions as vexc
 from requests.adapters import HTTPAdapter
 
-from tenantctl.adapters.transport import retry_policy, status_hint, transport_error
+from tenantctl.adapters.transport import (
+    log_http,
+    retry_policy,
+    status_hint,
+    transport_error,
+)
 from tenantctl.config import VaultSettings
 from tenantctl.errors import RemoteError
 from tenantctl.secrets import Secret
@@ -41,6 +46,7 @@ class Vault:
         adapter = HTTPAdapter(max_retries=retry_policy(3))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        log_http(session, SYSTEM)
         self._client = hvac.Client(
             url=settings.url,
             token=token.reveal(),
@@ -103,6 +109,14 @@ class Vault:
             )
         return int(answer["data"]["version"])
 
+    def soft_delete(self, path: str) -> None:
+        """Delete the latest version (KV v2 soft delete): the data of every
+        version is kept, and ``vault kv undelete`` brings it back."""
+        with self.errors(f"deleting {self.settings.mount}/{path}"):
+            self._kv.delete_latest_version_of_secret(
+                path=path, mount_point=self.settings.mount
+            )
+
     def set_custom_metadata(self, path: str, metadata: dict[str, str]) -> None:
         with self.errors(f"writing metadata of {self.settings.mount}/{path}"):
             self._kv.update_metadata(
@@ -110,6 +124,41 @@ class Vault:
                 custom_metadata=metadata,
                 mount_point=self.settings.mount,
             )
+
+    def write_if(self, path: str, data: Json, cas: int) -> int | None:
+        """Write a new version only if ``cas`` is the current version (0: only
+        if the key has no versions); the new version, or None when another
+        writer came first."""
+        try:
+            return self.write(path, data, cas=cas)
+        except RemoteError as exc:
+            if exc.status == 400 and "check-and-set" in exc.message:
+                return None
+            raise
+
+    def current_version(self, path: str) -> int:
+        """The key's current version number (0 when it has none), counting
+        soft-deleted versions, as check-and-set does."""
+        with self.errors(f"reading metadata of {self.settings.mount}/{path}"):
+            try:
+                answer = self._kv.read_secret_metadata(
+                    path=path, mount_point=self.settings.mount
+                )
+            except vexc.InvalidPath:
+                return 0
+        return int(answer["data"].get("current_version") or 0)
+
+    def list_folder(self, path: str) -> list[str]:
+        """The names directly under ``path`` (folders end in ``/``); empty
+        when there are none."""
+        with self.errors(f"listing {self.settings.mount}/{path}"):
+            try:
+                answer = self._kv.list_secrets(
+                    path=path, mount_point=self.settings.mount
+                )
+            except vexc.InvalidPath:
+                return []
+        return [str(key) for key in answer["data"].get("keys") or []]
 
     def check_access(self) -> None:
         with self.errors("checking VAULT_TOKEN"):

@@ -55,8 +55,11 @@ def error_handler(ctx: click.Context) -> Iterator[None]:
     except TenantctlError as exc:
         app = _app(ctx)
         if app.debug:
-            traceback.print_exc()
+            sys.stderr.write(scrub(traceback.format_exc()))
         app.console.error(str(exc))
+        app.console.document(
+            {"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+        )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _app(ctx).console.error("interrupted")

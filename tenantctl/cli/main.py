@@ -21,9 +21,33 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tenantctl.cli.onboard:onboard",
         "Onboard a tenant: run the seven steps its playbook asks for.",
     ),
+    "status": (
+        "tenantctl.cli.status:status",
+        "Show how a tenant differs from its playbook, changing nothing.",
+    ),
+    "rotate-tokens": (
+        "tenantctl.cli.rotate_tokens:rotate_tokens",
+        "Rotate tenants' GitLab tokens that are due, and repair half-done ones.",
+    ),
+    "labels": (
+        "tenantctl.cli.labels:labels",
+        "Compare and replicate board labels between tenant groups.",
+    ),
+    "offboard": (
+        "tenantctl.cli.offboard:offboard",
+        "Offboard a tenant: undo its seven onboarding steps, in reverse.",
+    ),
+    "audit": (
+        "tenantctl.cli.audit:audit_command",
+        "Audit every tenant: complete, isolated, tokens sound; changes nothing.",
+    ),
     "sandbox": (
         "tenantctl.cli.sandbox:sandbox",
         "Run a local sandbox of GitLab, Keycloak and Vault.",
+    ),
+    "completion": (
+        "tenantctl.cli.completion:completion",
+        "Print the shell completion script for bash, zsh or fish.",
     ),
 }
 
@@ -67,9 +91,20 @@ class Root(click.Group):
 @click.option(
     "-v", "--verbose", count=True, help="More log output on stderr (-vv: debug)."
 )
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="Write the log to FILE instead of stderr (secrets redacted).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
-def cli(ctx: click.Context, config_flag: str | None, verbose: int, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    config_flag: str | None,
+    verbose: int,
+    log_file: str | None,
+    debug: bool,
+) -> None:
     """Onboard and govern tenants of a GitLab CI platform.
 
     A tenant is a GitLab group, with its Keycloak group, pipeline overrides,
@@ -87,7 +122,7 @@ def cli(ctx: click.Context, config_flag: str | None, verbose: int, debug: bool) 
     from tenantctl.console import setup_logging
 
     app = App(config_flag=config_flag, verbosity=verbose, debug=debug)
-    setup_logging(app.console, verbose)
+    setup_logging(app.console, verbose, log_file)
     ctx.obj = app
 
 

@@ -18,11 +18,11 @@ STYLES = {"create": "green", "update": "yellow", "delete": "red"}
 def describe(change: Change) -> Text:
     """``+ label workflow::triage  {'color': '#FF0000'}`` and the like."""
     text = Text(f"    {SYMBOLS[change.action]} ", style=STYLES[change.action])
-    text.append(f"{change.kind} {change.target}")
+    text.append(scrub(f"{change.kind} {change.target}"))
     if change.old is not None or change.new is not None:
         text.append("  ")
-        text.append(_values(change.old, change.new), style="dim")
-    return Text(scrub(text.plain), style=text.style, spans=text.spans)
+        text.append(scrub(_values(change.old, change.new)), style="dim")
+    return text
 
 
 def _values(old: Any, new: Any) -> str:
@@ -60,14 +60,26 @@ class LiveView:
 
     def step_finished(self, result: StepResult) -> None:
         if self.dry_run:
+            # A dry run's plan is its result: it goes to stdout.
             for change in result.changes:
-                self.console.err.print(describe(change))
+                self.console.result(describe(change))
+                if change.detail:
+                    self.console.result(_indented(change.detail))
         for warning in result.warnings:
             self.console.warn(warning)
         if result.error:
             self.console.error(f"{result.title}: {result.error}")
         else:
             self.console.info(f"      {_outcome(result)}", style="dim")
+
+
+def _indented(diff: str) -> Text:
+    text = Text()
+    for index, line in enumerate(diff.splitlines()):
+        style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1], "")
+        text.append("\n" if index else "")
+        text.append(f"        {scrub(line)}", style=style)
+    return text
 
 
 def _outcome(result: StepResult) -> str:
@@ -99,6 +111,12 @@ def summary(console: Console, report: RunReport) -> None:
 
 
 def _verdict(report: RunReport) -> str:
+    if report.interrupted:
+        return (
+            "Interrupted (Ctrl-C); completed: "
+            f"{', '.join(report.done) or 'none'}. "
+            "Run the same command again to finish."
+        )
     if report.failed:
         done = [s.name for s in report.steps if s.status in ("changed", "unchanged")]
         failed = next(s for s in report.steps if s.status == "failed")

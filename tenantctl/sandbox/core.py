@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,9 +48,13 @@ class Fault:
     """One injected failure: matching requests get it instead of an answer.
 
     ``status`` answers with that code (and ``retry_after`` when set);
-    ``delay`` sleeps first (seconds); ``drop`` closes the connection without
-    an answer. ``times`` is how many matching requests it hits (0 = all);
-    ``after`` lets that many matching requests through first.
+    ``delay`` sleeps first (seconds), and alone (no status or body) then
+    lets the request through, as a slow server would; ``drop`` closes the
+    connection without an answer; ``drop_after`` lets the request do its
+    work, then closes the connection before the answer (the case where a
+    client's retry of a POST could make a duplicate). ``times`` is how many
+    matching requests it hits (0 = all); ``after`` lets that many matching
+    requests through first.
     """
 
     method: str = "*"
@@ -60,6 +64,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     drop: bool = False
+    drop_after: bool = False
     times: int = 1
     after: int = 0
     seen: int = 0
@@ -255,7 +260,18 @@ class Emulator:
             self.counts[f"{request.method} {self.count_key(endpoint)}"] += 1
             fault = self.fault_for(request)
             if fault is not None:
-                return self.apply_fault(fault)
+                faulted = self.apply_fault(fault)
+                if faulted is not None:
+                    return faulted
+                if fault.drop_after:
+                    self.answer(endpoint, args, request, control)
+                    raise DroppedConnection(fault.path)
+        return self.answer(endpoint, args, request, control)
+
+    def answer(
+        self, endpoint: str, args: Mapping[str, Any], request: Request, control: bool
+    ) -> Response:
+        """The handler's answer, or the API error it raised, as a response."""
 
         try:
             with self.lock:
@@ -279,11 +295,17 @@ class Emulator:
                     return fault
         return None
 
-    def apply_fault(self, fault: Fault) -> Response:
+    def apply_fault(self, fault: Fault) -> Response | None:
+        """The fault's answer; None for a pure delay, which then lets the
+        request through to its handler (a slow server, not a failing one)."""
         if fault.delay:
             time.sleep(fault.delay)
         if fault.drop:
             raise DroppedConnection(fault.path)
+        if fault.drop_after or (
+            fault.delay and fault.status is None and fault.body is None
+        ):
+            return None
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
@@ -295,7 +317,9 @@ class Emulator:
     def save(self) -> None:
         if self.state_file is None:
             return
+        # The state holds the sandbox's tokens: readable by its owner only.
         tmp = self.state_file.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
         tmp.write_text(json.dumps(self.dump_state()))
         tmp.replace(self.state_file)
 
@@ -311,6 +335,23 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         return None
+
+
+def _clocked_handler(clock: Clock) -> type[_QuietHandler]:
+    """A handler whose ``Date`` header reads the emulator's movable clock.
+
+    Real servers date every answer with their own clock (RFC 9110, section
+    6.6.1: an origin server with a clock MUST send ``Date``); clients such
+    as ``tenantctl status`` take "now" from it, so a test that moves the
+    sandbox clock sees the servers' time move too.
+    """
+
+    class Clocked(_QuietHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            moment = clock.now() if timestamp is None else timestamp
+            return super().date_time_string(moment)
+
+    return Clocked
 
 
 def _quiet_log(type: str, message: str, *args: Any) -> None:
@@ -330,9 +371,8 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> BaseWSG
                 sock.shutdown(socket.SHUT_RDWR)
             raise
 
-    server = make_server(
-        host, port, guarded, threaded=True, request_handler=_QuietHandler
-    )
+    handler = _clocked_handler(emulator.clock)
+    server = make_server(host, port, guarded, threaded=True, request_handler=handler)
     server.log = _quiet_log  # type: ignore[method-assign]
     thread = threading.Thread(
         target=server.serve_forever, name=f"sandbox-{emulator.name}", daemon=True

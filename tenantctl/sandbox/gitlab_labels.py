@@ -15,6 +15,7 @@ import html
 import re
 from typing import Any
 
+import webcolors
 from werkzeug.wrappers import Request, Response
 
 from tenantctl.sandbox.core import ApiError, json_response, request_data
@@ -31,62 +32,26 @@ from tenantctl.sandbox.gitlab_groups import user_basic
 
 DEFAULT_COLOR = "#6699cc"
 _HEX = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
-# A part of the CSS named colors (lib/gitlab/color.rb keeps all of them).
-CSS_COLORS = {
-    "aqua": "#00FFFF",
-    "black": "#000000",
-    "blue": "#0000FF",
-    "brown": "#A52A2A",
-    "chocolate": "#D2691E",
-    "coral": "#FF7F50",
-    "crimson": "#DC143C",
-    "cyan": "#00FFFF",
-    "darkblue": "#00008B",
-    "darkgreen": "#006400",
-    "darkorange": "#FF8C00",
-    "darkred": "#8B0000",
-    "fuchsia": "#FF00FF",
-    "gold": "#FFD700",
-    "gray": "#808080",
-    "green": "#008000",
-    "grey": "#808080",
-    "indigo": "#4B0082",
-    "khaki": "#F0E68C",
-    "lavender": "#E6E6FA",
-    "lime": "#00FF00",
-    "magenta": "#FF00FF",
-    "maroon": "#800000",
-    "navy": "#000080",
-    "olive": "#808000",
-    "orange": "#FFA500",
-    "orchid": "#DA70D6",
-    "pink": "#FFC0CB",
-    "purple": "#800080",
-    "red": "#FF0000",
-    "salmon": "#FA8072",
-    "silver": "#C0C0C0",
-    "skyblue": "#87CEEB",
-    "teal": "#008080",
-    "tomato": "#FF6347",
-    "turquoise": "#40E0D0",
-    "violet": "#EE82EE",
-    "white": "#FFFFFF",
-    "yellow": "#FFFF00",
-}
 
 
 # -- label rules ----------------------------------------------------------------
 
 
 def normalise_color(raw: Any) -> str:
-    """Hex as sent; a CSS color name as upper-case hex; else 400."""
+    """Hex as sent; a CSS color name as upper-case hex; else 400.
+
+    lib/gitlab/color.rb (``Gitlab::Color.of``): the value is stripped, a
+    name is looked up case-insensitively in the CSS named colors and stored
+    as upper-case ``#RRGGBB``; ``#RGB`` and ``#RRGGBB`` are kept as sent.
+    The names come from webcolors' CSS3 list (147 names).
+    """
     color = str(raw or "").strip()
     if _HEX.match(color):
         return color
-    named = CSS_COLORS.get(color.lower())
-    if named is None:
-        raise invalid("color", "must be a valid color code")
-    return named
+    try:
+        return str(webcolors.name_to_hex(color.lower(), spec="css3")).upper()
+    except ValueError:
+        raise invalid("color", "must be a valid color code") from None
 
 
 def check_title(raw: Any) -> str:

@@ -121,7 +121,8 @@ export function tokenVariable(group: string): string {
     administrators: "GITLAB_TOKEN_ADMIN",
     developers: "GITLAB_TOKEN_DEV",
   };
-  return legacy[group] ?? `GITLAB_TOKEN_${group.toUpperCase()}`;
+  const name = group.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  return legacy[group] ?? `GITLAB_TOKEN_${name}`;
 }
 """
 

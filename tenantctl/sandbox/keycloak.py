@@ -12,13 +12,20 @@ Behaviour notes (each handler names its source):
   checks siblings with ``Objects.equals`` and the default dev database (H2)
   compares case-sensitively (keycloak ``GroupResource.java``; issue
   keycloak#12337 shows MySQL's case-insensitive collation clashing instead).
-- ``group-by-path`` strips one leading and one trailing ``/``, so a path
-  without the leading slash finds the group too (keycloak
-  ``KeycloakModelUtils.splitPath``).
+- ``group-by-path`` skips empty path segments, so a path without the
+  leading slash (or with two) finds the group too (keycloak
+  ``KeycloakModelUtils.findGroupByPath``).
 - A protocol mapper config key left out counts as false: Keycloak tests
   ``"true".equals(config.get(key))`` (``OIDCAttributeMapperHelper.java``),
   except ``userinfo.token.claim`` (missing: follows ``id.token.claim``) and
   ``introspection.token.claim`` (missing: follows ``access.token.claim``).
+- Realms made through ``POST /admin/realms`` start disabled unless the
+  representation says ``enabled``, and ask users for email, first and last
+  name (the default user profile); master asks for none of them.
+
+Where the docs left a point open, the emulator follows what Keycloak 26.7.3
+answered to the same requests (``tests/test_keycloak_step.py`` runs the same
+suite against both).
 """
 
 from __future__ import annotations
@@ -52,7 +59,17 @@ OPTIONAL_SCOPES = [
     "phone",
 ]
 GROUP_MAPPER = "oidc-group-membership-mapper"
+CLIENT_ROLE_MAPPER = "oidc-usermodel-client-role-mapper"
+# ProtocolMapperUtils sorts mappers by priority: role mappers run after the
+# others, so their values land after the groups' in a shared claim.
+ROLE_MAPPERS = {"oidc-usermodel-realm-role-mapper", CLIENT_ROLE_MAPPER}
+# The default user profile of a new realm requires these for role "user".
+PROFILE_REQUIRED = ["email", "firstName", "lastName"]
 SKIP = object()
+SERVER_ERROR = {
+    "error": "unknown_error",
+    "error_description": "For more on this error consult the server log.",
+}
 
 
 class _AnyPath(PathConverter):
@@ -190,6 +207,10 @@ def builtin_scopes() -> list[Json]:
     ``microprofile-jwt``: ``upn`` and a ``groups`` claim of realm roles).
     """
     realm_roles = {"claim.name": "realm_access.roles", "multivalued": "true"}
+    client_roles = {
+        "claim.name": "resource_access.${client_id}.roles",
+        "multivalued": "true",
+    }
     mp_groups = {"claim.name": "groups", "multivalued": "true"}
     mappers: dict[str, list[Json]] = {
         "acr": [_mapper("acr loa level", "oidc-acr-mapper", _tokens())],
@@ -211,6 +232,11 @@ def builtin_scopes() -> list[Json]:
                 "realm roles",
                 "oidc-usermodel-realm-role-mapper",
                 realm_roles | _tokens(True, False),
+            ),
+            _mapper(
+                "client roles",
+                CLIENT_ROLE_MAPPER,
+                client_roles | _tokens(True, False),
             ),
             _mapper("audience resolve", "oidc-audience-resolve-mapper", {}),
         ],
@@ -329,7 +355,11 @@ class KeycloakEmulator(Emulator):
             "developers": ["carol", "dave"],
         }
         for name in ["alice", "bob", "carol", "dave", "erin"]:
-            self.add_user(name, f"{name}@example.com", secrets.token_urlsafe(9))
+            user_id = self.add_user(
+                name, f"{name}@example.com", secrets.token_urlsafe(9)
+            )
+            user = self.state["realms"][realm]["users"][user_id]
+            user["firstName"], user["lastName"] = name.title(), "Example"
         for group, users in members.items():
             self.add_role(realm, group, f"Members of the {group} tenant")
             group_id = self.add_group(realm, group)
@@ -339,13 +369,18 @@ class KeycloakEmulator(Emulator):
                 assert user is not None
                 user["groups"].append(group_id)
 
-    def add_realm(self, name: str, access_token_lifespan: int = 300) -> Json:
+    def add_realm(
+        self, name: str, access_token_lifespan: int = 300, enabled: bool = True
+    ) -> Json:
+        """A realm as a new Keycloak 26 realm is: built-in scopes and roles,
+        and a user profile that needs email and names outside master."""
         realm: Json = {
             "id": str(uuid.uuid4()) if name != MASTER else MASTER,
             "realm": name,
-            "enabled": True,
+            "enabled": enabled,
             "accessTokenLifespan": access_token_lifespan,
             "ssoSessionIdleTimeout": 1800,
+            "_requiredProfile": [] if name == MASTER else PROFILE_REQUIRED,
             "users": {},
             "groups": {},
             "roles": {},
@@ -418,7 +453,7 @@ class KeycloakEmulator(Emulator):
             "directAccessGrantsEnabled": rep.get("directAccessGrantsEnabled", False),
             "serviceAccountsEnabled": rep.get("serviceAccountsEnabled", False),
             "publicClient": rep.get("publicClient", False),
-            "frontchannelLogout": rep.get("frontchannelLogout", True),
+            "frontchannelLogout": rep.get("frontchannelLogout", False),
             "protocol": rep.get("protocol", "openid-connect"),
             "attributes": rep.get("attributes", {}),
             "fullScopeAllowed": rep.get("fullScopeAllowed", True),
@@ -523,11 +558,15 @@ class KeycloakEmulator(Emulator):
         """Create a user from a representation; Keycloak lower-cases usernames.
 
         keycloak ``UsersResource.createUser``: 409 "User exists with same
-        username" / "... same email".
+        username" / "... same email"; the default user profile's length rule
+        (3 to 255) answers 400 with a ``field`` error body.
         """
         username = str(rep.get("username") or "").strip().lower()
         if not username:
             raise _error(400, "User name is missing")
+        if not 3 <= len(username) <= 255:
+            body = {"field": "username", "errorMessage": "error-invalid-length"}
+            raise ApiError(400, body | {"params": ["username", 3, 255]})
         users = self.state["realms"][realm]["users"]
         if self.user_by_name(realm, username) is not None:
             raise _error(409, "User exists with same username")
@@ -540,7 +579,7 @@ class KeycloakEmulator(Emulator):
             "firstName": rep.get("firstName"),
             "lastName": rep.get("lastName"),
             "email": email,
-            "emailVerified": bool(rep.get("emailVerified", email is not None)),
+            "emailVerified": bool(rep.get("emailVerified", False)),
             "enabled": rep.get("enabled", True),
             "createdTimestamp": int(self.clock.now() * 1000),
             "attributes": rep.get("attributes") or {},
@@ -587,6 +626,7 @@ class KeycloakEmulator(Emulator):
         rep["notBefore"] = 0
         rep["access"] = {
             "manageGroupMembership": True,
+            "resetPassword": True,
             "view": True,
             "mapRoles": True,
             "impersonate": True,
@@ -596,7 +636,9 @@ class KeycloakEmulator(Emulator):
 
     def search_users(self, realm: str, request: Request) -> list[Json]:
         """keycloak ``UsersResource.getUsers``: substring, case-insensitive
-        matches unless ``exact=true``; service accounts are left out."""
+        matches unless ``exact=true``; service accounts are left out.
+        Usernames and emails are stored lower-case and so are the values
+        searched for (``ERIN`` finds ``erin`` even with ``exact=true``)."""
         args = request.args
         exact = _flag(args.get("exact"), False)
         users = [
@@ -606,8 +648,12 @@ class KeycloakEmulator(Emulator):
         ]
         fields = ("username", "email", "firstName", "lastName")
         for key in fields:
-            if args.get(key) is not None:
-                users = [u for u in users if _matches(u.get(key), args[key], exact)]
+            wanted = args.get(key)
+            if wanted is None:
+                continue
+            if key in ("username", "email"):
+                wanted = wanted.lower()
+            users = [u for u in users if _matches(u.get(key), wanted, exact)]
         if args.get("search"):
             text = args["search"].strip().strip("*")
             users = [
@@ -659,15 +705,14 @@ class KeycloakEmulator(Emulator):
         return rep
 
     def find_group_by_path(self, realm: str, path: str) -> Json | None:
-        """keycloak ``KeycloakModelUtils.findGroupByPath``: one leading and one
-        trailing ``/`` are optional; ``~/`` escapes a slash in a name."""
-        if path.startswith("/"):
-            path = path[1:]
-        if path.endswith("/"):
-            path = path[:-1]
-        if not path:
+        """keycloak ``KeycloakModelUtils.findGroupByPath``: empty segments are
+        skipped, so leading, trailing and doubled ``/`` do not matter
+        (``contractors``, ``//contractors`` and ``/contractors/`` all find
+        ``/contractors`` on Keycloak 26.7.3); ``~/`` escapes a slash in a
+        name; names compare case-sensitively."""
+        parts = [p.replace("~/", "/") for p in _split_unescaped(path) if p]
+        if not parts:
             return None
-        parts = [p.replace("~/", "/") for p in _split_unescaped(path)]
         parent: str | None = None
         found: Json | None = None
         for part in parts:
@@ -854,7 +899,9 @@ class KeycloakEmulator(Emulator):
             if user.get("serviceAccountClientId"):
                 claims["client_id"] = client["clientId"]
         mappers = [m for s in scopes for m in s["protocolMappers"]]
-        for mapper in mappers + client["protocolMappers"]:
+        mappers += client["protocolMappers"]
+        mappers.sort(key=lambda m: m.get("protocolMapper") in ROLE_MAPPERS)
+        for mapper in mappers:
             self.apply_mapper(claims, mapper, realm, client, user, kind)
         return claims
 
@@ -896,9 +943,10 @@ class KeycloakEmulator(Emulator):
         if mapper_type == GROUP_MAPPER:
             # GroupMembershipMapper.setClaim puts the claim name as is,
             # without splitting it on dots.
-            claims[claim] = value
+            _merge_claim(claims, claim, value)
         else:
-            _map_claim(claims, claim, value)
+            # The account console's are the only client roles emulated.
+            _map_claim(claims, claim.replace("${client_id}", "account"), value)
 
     def has_account_roles(self, realm: str, client: Json, user: Json) -> bool:
         roles = self.scoped_roles(realm, client, user)
@@ -967,6 +1015,7 @@ class KeycloakEmulator(Emulator):
 
     def routes(self) -> None:
         self.oidc_routes()
+        self.realm_routes()
         self.group_routes()
         self.user_routes()
         self.role_routes()
@@ -1021,12 +1070,16 @@ class KeycloakEmulator(Emulator):
 
     def token(self, request: Request, realm: str) -> Response:
         """keycloak ``TokenEndpoint``: grants password, client_credentials
-        and refresh_token; OAuth errors as ``{"error", "error_description"}``."""
-        if realm not in self.state["realms"]:
-            raise _oauth_error(404, "Realm does not exist", "")
+        and refresh_token; OAuth errors as ``{"error", "error_description"}``;
+        an unknown realm is 404, a disabled one 403 "Realm not enabled"."""
+        realm_state = self.state["realms"].get(realm)
+        if realm_state is None:
+            raise ApiError(404, {"error": "Realm does not exist"})
+        if not realm_state.get("enabled", True):
+            raise _oauth_error(403, "access_denied", "Realm not enabled")
         form = request.form
         grant = form.get("grant_type")
-        if not grant:
+        if grant is None:
             raise _oauth_error(
                 400, "invalid_request", "Missing form parameter: grant_type"
             )
@@ -1063,7 +1116,9 @@ class KeycloakEmulator(Emulator):
 
     def password_grant(self, realm: str, client: Json, form: Any) -> Any:
         """Resource owner password grant (``ResourceOwnerPasswordCredentials
-        GrantType``): needs ``directAccessGrantsEnabled``."""
+        GrantType``): needs ``directAccessGrantsEnabled``; a user missing an
+        attribute the realm's user profile requires cannot log in this way
+        (the verify-profile required action: "Account is not fully set up")."""
         if not client["directAccessGrantsEnabled"]:
             raise _oauth_error(
                 400,
@@ -1077,17 +1132,22 @@ class KeycloakEmulator(Emulator):
             user = next((u for u in users if u.get("email") == email), None)
         password = form.get("password")
         if user is None or not user.get("password") or password != user["password"]:
-            raise _oauth_error(401, "invalid_grant", "Invalid user credentials")
+            # Keycloak 26.7.3 answers 400 here (older releases sent 401).
+            raise _oauth_error(400, "invalid_grant", "Invalid user credentials")
         if not user["enabled"]:
             raise _oauth_error(400, "invalid_grant", "Account disabled")
+        required = self.state["realms"][realm].get("_requiredProfile", [])
+        if any(not user.get(name) for name in required):
+            raise _oauth_error(400, "invalid_grant", "Account is not fully set up")
         return user, form.get("scope") or "openid"
 
     def client_credentials_grant(self, realm: str, client: Json, form: Any) -> Any:
         """keycloak ``ClientCredentialsGrantType``: confidential clients with
-        service accounts only; no refresh token by default."""
+        service accounts only (401 unauthorized_client otherwise); no refresh
+        token by default."""
         if client["publicClient"]:
             raise _oauth_error(
-                400,
+                401,
                 "unauthorized_client",
                 "Public client not allowed to retrieve service account",
             )
@@ -1182,6 +1242,66 @@ class KeycloakEmulator(Emulator):
                 "scopes_supported": ["openid", *scopes],
             }
         )
+
+    # -- admin: realms ---------------------------------------------------
+
+    def realm_routes(self) -> None:
+        self.route("/admin/realms", "GET", "POST")(self.realms)
+        self.route("/admin/realms/<realm>", "GET", "PUT", "DELETE")(self.one_realm)
+
+    def realm_rep(self, realm: Json) -> Json:
+        """The scalar part of a RealmRepresentation (no users, clients...)."""
+        nested = {"users", "groups", "roles", "clients", "clientScopes"}
+        return {
+            k: v for k, v in realm.items() if k not in nested and not k.startswith("_")
+        }
+
+    def realms(self, request: Request) -> Response:
+        """keycloak ``RealmsAdminResource``: list; create from a
+        representation (201 + Location; 409 "Realm x already exists"; 400
+        for an empty name or one with ``/``); ``enabled`` defaults to false."""
+        if request.method == "GET":
+            found = self.state["realms"].values()
+            return json_response([self.realm_rep(r) for r in found])
+        rep = _body_dict(request)
+        name = str(rep.get("realm") or "").strip()
+        if not name:
+            raise _error(400, "Realm name cannot be empty")
+        if "/" in name:
+            raise ApiError(400, {"error": "Character '/' not allowed."})
+        if name in self.state["realms"]:
+            raise _error(409, f"Realm {name} already exists")
+        # TODO: a realm import (users, clients, groups, roles in the body) is
+        # not emulated; say so instead of silently dropping them.
+        nested = sorted({"users", "clients", "groups", "roles"} & rep.keys())
+        if nested:
+            message = f"sandbox: realm import of {', '.join(nested)} not emulated"
+            raise _error(501, message)
+        realm = self.add_realm(
+            name,
+            int(rep.get("accessTokenLifespan", 300)),
+            enabled=bool(rep.get("enabled", False)),
+        )
+        realm["ssoSessionIdleTimeout"] = int(rep.get("ssoSessionIdleTimeout", 1800))
+        return _created(f"{request.base_url.rstrip('/')}/{name}")
+
+    def one_realm(self, request: Request, realm: str) -> Response:
+        """keycloak ``RealmAdminResource``: GET, PUT (fields sent), DELETE;
+        404 "Realm not found."."""
+        stored = self.state["realms"].get(realm)
+        if stored is None:
+            raise _not_found("Realm not found.")
+        if request.method == "GET":
+            return json_response(self.realm_rep(stored))
+        if request.method == "DELETE":
+            del self.state["realms"][realm]
+            return _no_content()
+        rep = _body_dict(request)
+        editable = ("enabled", "accessTokenLifespan", "ssoSessionIdleTimeout")
+        for key in editable:
+            if key in rep:
+                stored[key] = rep[key]
+        return _no_content()
 
     # -- admin: groups ---------------------------------------------------
 
@@ -1283,6 +1403,8 @@ class KeycloakEmulator(Emulator):
         users.sort(key=lambda u: str(u["username"]))
         brief = _flag(request.args.get("briefRepresentation"), False)
         reps = [self.user_rep(realm, u, brief) for u in users]
+        for rep in reps:
+            rep.pop("access", None)
         return json_response(_page(reps, request, 100))
 
     def group_role_mappings(
@@ -1343,6 +1465,9 @@ class KeycloakEmulator(Emulator):
         brief = _flag(request.args.get("briefRepresentation"), False)
         users = self.search_users(realm, request)
         reps = [self.user_rep(realm, u, brief) for u in users]
+        for rep in reps:
+            if "access" in rep:
+                rep["access"] = {"manage": True}
         return json_response(_page(reps, request, 100))
 
     def count_users(self, request: Request, realm: str) -> Response:
@@ -1393,11 +1518,12 @@ class KeycloakEmulator(Emulator):
         self, request: Request, realm: str, user_id: str, group_id: str
     ) -> Response:
         """keycloak ``UserResource.joinGroup``/``removeMembership``: 204;
-        joining twice is a no-op."""
+        joining twice is a no-op; an unknown group is 404 "Group not found"."""
         user = self.state["realms"].get(realm, {}).get("users", {}).get(user_id)
         if user is None:
             raise _not_found("User not found")
-        self.get_group(realm, group_id)
+        if group_id not in self.realm_state(realm)["groups"]:
+            raise _not_found("Group not found")
         if request.method == "PUT" and group_id not in user["groups"]:
             user["groups"].append(group_id)
         elif request.method == "DELETE" and group_id in user["groups"]:
@@ -1563,7 +1689,7 @@ class KeycloakEmulator(Emulator):
             raise _error(400, "Protocol mapper name and type are required")
         if any(m["name"] == rep["name"] for m in mappers):
             raise _error(409, "Protocol mapper exists with same name")
-        config = {k: str(v) for k, v in (rep.get("config") or {}).items()}
+        config = _mapper_config(rep.get("config"))
         mapper = _mapper(rep["name"], rep["protocolMapper"], config, rep.get("id"))
         mapper["protocol"] = rep.get("protocol", "openid-connect")
         mappers.append(mapper)
@@ -1572,8 +1698,10 @@ class KeycloakEmulator(Emulator):
     def client_mapper(
         self, request: Request, realm: str, client_uuid: str, mapper_id: str
     ) -> Response:
-        """keycloak ``ProtocolMapperResource``: GET, PUT (config replaced
-        whole), DELETE; 404 "Model not found"."""
+        """keycloak ``ProtocolMapperResource``: GET, PUT, DELETE; 404 "Model
+        not found". A PUT replaces name, type and config whole (the type can
+        change in place) and needs the mapper's own ``id`` in its body: without
+        it, or with another, Keycloak 26.7.3 fails with a 500."""
         mappers = self.get_client(realm, client_uuid)["protocolMappers"]
         mapper = next((m for m in mappers if m["id"] == mapper_id), None)
         if mapper is None:
@@ -1584,24 +1712,30 @@ class KeycloakEmulator(Emulator):
             mappers.remove(mapper)
             return _no_content()
         rep = _body_dict(request)
+        if rep.get("id") != mapper_id:
+            raise ApiError(500, SERVER_ERROR)
         if rep.get("name", mapper["name"]) != mapper["name"] and any(
             m["name"] == rep["name"] for m in mappers
         ):
             raise _error(409, "Protocol mapper exists with same name")
         mapper["name"] = rep.get("name", mapper["name"])
-        mapper["config"] = {k: str(v) for k, v in (rep.get("config") or {}).items()}
+        mapper["protocolMapper"] = rep.get("protocolMapper", mapper["protocolMapper"])
+        mapper["config"] = _mapper_config(rep.get("config"))
         return _no_content()
 
     def example_token(
         self, request: Request, realm: str, client_uuid: str, kind: str
     ) -> Response:
         """keycloak ``ClientScopeEvaluateResource``: the payload the user
-        would get, computed by the code that issues real tokens."""
+        would get, computed by the code that issues real tokens; 404 "No
+        userId provided" / "No user found"."""
         client = self.get_client(realm, client_uuid)
         user_id = request.args.get("userId", "")
+        if not user_id:
+            raise _not_found("No userId provided")
         user = self.state["realms"][realm]["users"].get(user_id)
         if user is None:
-            raise ApiError(403, {"error": "No user found"})
+            raise _not_found("No user found")
         scope = request.args.get("scope") or "openid"
         issuer = self.issuer(request, realm)
         claims = self.build_claims(issuer, realm, client, user, scope, kind)
@@ -1715,8 +1849,11 @@ def _group_membership(
     kc: KeycloakEmulator, realm: str, client: Json, user: Json, config: Json
 ) -> Any:
     """keycloak ``GroupMembershipMapper.setClaim``: names, or full paths
-    when ``full.path`` is "true"; an empty list still makes a claim."""
+    when ``full.path`` is "true"; a user in no group gets no claim at all
+    (Keycloak 26.7.3 leaves it out rather than writing ``[]``)."""
     groups = kc.user_groups(realm, user)
+    if not groups:
+        return SKIP
     if config.get("full.path") == "true":
         return [kc.group_path(realm, g) for g in groups]
     return [g["name"] for g in groups]
@@ -1776,12 +1913,22 @@ FIXED_CLAIMS = {
     "oidc-allowed-origins-mapper": "allowed-origins",
 }
 
+
+def _client_roles(
+    kc: KeycloakEmulator, realm: str, client: Json, user: Json, config: Json
+) -> Any:
+    """keycloak ``UserClientRoleMappingMapper``: the account console's roles,
+    which every user gets through the realm's default roles."""
+    return list(ACCOUNT_ROLES) if kc.has_account_roles(realm, client, user) else SKIP
+
+
 VALUE_MAPPERS: dict[str, Callable[..., Any]] = {
     "oidc-sub-mapper": lambda kc, r, c, u, cfg: u["id"],
     "oidc-acr-mapper": lambda kc, r, c, u, cfg: "1",
     "oidc-allowed-origins-mapper": _web_origins,
     GROUP_MAPPER: _group_membership,
     "oidc-usermodel-realm-role-mapper": _realm_roles,
+    CLIENT_ROLE_MAPPER: _client_roles,
     "oidc-usermodel-property-mapper": _user_property,
     "oidc-usermodel-attribute-mapper": _user_attribute,
     "oidc-full-name-mapper": _full_name,
@@ -1820,7 +1967,33 @@ def _map_claim(claims: Json, name: str, value: Any) -> None:
             nested = {}
             target[part] = nested
         target = nested
-    target[parts[-1]] = value
+    _merge_claim(target, parts[-1], value)
+
+
+def _merge_claim(target: Json, name: str, value: Any) -> None:
+    """Set a claim; two multivalued mappers writing one claim add up (the
+    ``microprofile-jwt`` roles and a group mapper both fill ``groups``)."""
+    current = target.get(name)
+    if isinstance(current, list) and isinstance(value, list):
+        current.extend(value)
+    else:
+        target[name] = value
+
+
+def _mapper_config(config: Any) -> dict[str, str]:
+    """A mapper config as Keycloak 26 stores it: values as strings, and a
+    missing ``userinfo.token.claim`` / ``introspection.token.claim`` copied
+    from the id-token / access-token flag when that one is given (observed
+    on Keycloak 26.7.3; absent both ways, it stays absent)."""
+    stored = {str(k): str(v) for k, v in (config or {}).items()}
+    follows = {
+        "userinfo.token.claim": "id.token.claim",
+        "introspection.token.claim": "access.token.claim",
+    }
+    for key, source in follows.items():
+        if key not in stored and source in stored:
+            stored[key] = stored[source]
+    return stored
 
 
 def _split_unescaped(text: str, sep: str = "/", escape: str = "~") -> list[str]:

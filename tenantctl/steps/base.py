@@ -7,6 +7,7 @@ it. The engine shows the plan, or runs the changes in order.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -32,6 +33,7 @@ class Change:
     old: Any = None
     new: Any = None
     run: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    detail: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -43,7 +45,21 @@ class Change:
             data["old"] = _public(self.old)
         if self.new is not None:
             data["new"] = _public(self.new)
+        if self.detail:
+            data["diff"] = self.detail
         return data
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """The change from ``old`` to ``new`` as a unified diff, for a plan."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
+        n=1,
+    )
+    return "".join(lines)
 
 
 def _public(value: Any) -> Any:

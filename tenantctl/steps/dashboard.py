@@ -47,7 +47,7 @@ class DashboardStep:
             raise InputError(
                 f"tenant {ctx.tenant!r} and existing tenant {others[0]!r} would both "
                 f"use the dashboard variable {mine}",
-                hint="choose a tenant name that differs in more than '-', '.' or '_'",
+                hint="choose another tenant name: each needs its own variable",
             )
 
     def _entries(self, ctx: Context) -> list[str]:

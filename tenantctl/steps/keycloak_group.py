@@ -38,7 +38,7 @@ def mapper_payload() -> dict[str, Any]:
 
 class KeycloakGroupStep:
     name = "keycloak"
-    title = "Keycloak group, groups mapper and realm role"
+    title = "Keycloak group and mapper"
 
     def plan(self, ctx: Context) -> StepPlan:
         plan = StepPlan()
@@ -47,8 +47,9 @@ class KeycloakGroupStep:
         state: dict[str, str] = {}
 
         if group is None:
-            self._refuse_case_clash(ctx)
-            plan.add(self._create_group(ctx, state))
+            clashes = self._case_clashes(ctx)
+            plan.warnings.extend(_clash_warning(ctx.tenant, name) for name in clashes)
+            plan.add(self._create_group(ctx, state, clashes))
         else:
             state["id"] = str(group["id"])
 
@@ -57,24 +58,36 @@ class KeycloakGroupStep:
         self._plan_role(ctx, state, plan)
         return plan
 
-    def _refuse_case_clash(self, ctx: Context) -> None:
-        clashes = [
-            g["name"]
+    def _case_clashes(self, ctx: Context) -> list[str]:
+        """Top-level groups whose name differs from the tenant's only in case.
+
+        Keycloak on its default databases lets ``Contractors`` and
+        ``contractors`` exist side by side; the dashboard compares names
+        exactly, so the tenant still needs its own, exact-case group.
+        """
+        return [
+            str(g["name"])
             for g in ctx.keycloak.groups_named_like(ctx.tenant)
             if g["name"] != ctx.tenant
         ]
-        if clashes:
-            raise RemoteError(
-                "Keycloak",
-                f"group {clashes[0]!r} exists; the tenant needs {ctx.tenant!r} "
-                "(the dashboard compares names exactly)",
-                status=409,
-                hint=f"rename the Keycloak group {clashes[0]!r} to {ctx.tenant!r}",
-            )
 
-    def _create_group(self, ctx: Context, state: dict[str, str]) -> Change:
+    def _create_group(
+        self, ctx: Context, state: dict[str, str], clashes: list[str]
+    ) -> Change:
         def create() -> None:
-            state["id"] = ctx.keycloak.create_group(ctx.tenant)
+            try:
+                state["id"] = ctx.keycloak.create_group(ctx.tenant)
+            except RemoteError as exc:
+                # A case-insensitive database (MySQL collations) refuses it.
+                if exc.status != 409 or not clashes:
+                    raise
+                raise RemoteError(
+                    "Keycloak",
+                    f"cannot create group {ctx.tenant!r} beside {clashes[0]!r}: "
+                    "this Keycloak compares group names ignoring case",
+                    status=409,
+                    hint=f"rename the Keycloak group {clashes[0]!r} to {ctx.tenant!r}",
+                ) from None
 
         return Change("create", "keycloak group", f"/{ctx.tenant}", run=create)
 
@@ -86,7 +99,8 @@ class KeycloakGroupStep:
             current = ctx.keycloak.group_member_names(state["id"])
 
         for username in ctx.playbook.keycloak_members:
-            if username in current:
+            # Keycloak stores usernames in lower case.
+            if username.lower() in current:
                 continue
             user = ctx.keycloak.find_user(username)
             if user is None:
@@ -148,13 +162,15 @@ class KeycloakGroupStep:
     def _replace_mapper(
         self, ctx: Context, client: str, mapper: dict[str, Any]
     ) -> Change:
-        """A mapper called ``groups`` of another type: Keycloak cannot change a
-        mapper's type in place, so it is removed and the right one added."""
+        """A mapper called ``groups`` of another type becomes the right one in
+        place: Keycloak's PUT takes a new type with the mapper's own id, so the
+        client is never left without a ``groups`` mapper in between."""
         kc = ctx.keycloak
+        mapper_id = str(mapper["id"])
+        payload = {**mapper_payload(), "id": mapper_id}
 
         def replace() -> None:
-            kc.remove_mapper(client, str(mapper["id"]))
-            kc.add_mapper(client, mapper_payload())
+            kc.update_mapper(client, mapper_id, payload)
 
         return Change(
             "update",
@@ -192,3 +208,11 @@ class KeycloakGroupStep:
                     run=lambda: kc.map_realm_role(state["id"], found),
                 )
             )
+
+
+def _clash_warning(tenant: str, name: str) -> str:
+    return (
+        f"Keycloak group {name!r} differs from {tenant!r} only in case: "
+        f"{tenant!r} is made beside it and gets the members; move any others "
+        f"and delete {name!r} if it was meant for this tenant"
+    )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import yaml
 
 from tenantctl.errors import RemoteError
-from tenantctl.steps.base import Change, Context, StepPlan
+from tenantctl.steps.base import Change, Context, StepPlan, unified_diff
 from tenantctl.steps.commits import Actions, commit_edit, file_action
 from tenantctl.steps.variables import Variable
 from tenantctl.textedit import ci_include
 
 CI_FILE = ".gitlab-ci.yml"
+HEADER = "# Pipeline overrides of tenant "
 
 
 def render_group_file(ctx: Context) -> str:
@@ -37,7 +38,7 @@ def render_group_file(ctx: Context) -> str:
         "default": {"tags": [book.tenant]},
     }
     head = (
-        f"# Pipeline overrides of tenant {book.tenant} ({book.tier.value} tier).\n"
+        f"{HEADER}{book.tenant} ({book.tier.value} tier).\n"
         "# Written by tenantctl from the tenant's playbook: change the playbook\n"
         "# and run `tenantctl onboard` again rather than editing this file.\n"
     )
@@ -46,17 +47,20 @@ def render_group_file(ctx: Context) -> str:
 
 class PipelineStep:
     name = "pipeline"
-    title = "pipeline overrides and include rule"
+    title = "pipeline file and include"
 
     def plan(self, ctx: Context) -> StepPlan:
         plan = StepPlan()
         edit = _Edit(ctx)
         actions = edit.actions()
+        plan.warnings.extend(edit.warnings)
+        for action in actions:
+            path = action["file_path"]
+            kind = "include rule" if path == CI_FILE else "file"
+            target = f"{ctx.config.pipeline.project}:{path}"
+            detail = unified_diff(edit.before.get(path, ""), action["content"], path)
+            plan.add(Change(action["action"], kind, target, detail=detail))
         if actions:
-            for action in actions:
-                kind = "include rule" if action["file_path"] == CI_FILE else "file"
-                target = f"{ctx.config.pipeline.project}:{action['file_path']}"
-                plan.add(Change(action["action"], kind, target))
             plan.changes[0].run = edit.commit
 
         ci_group = Variable(ctx, "CI_GROUP", masked=False, protected=False)
@@ -74,10 +78,20 @@ class _Edit:
         self.project = ctx.config.pipeline.project
         self.branch = ctx.config.pipeline.branch
         self.group_path = ci_include.group_file_path(ctx.tenant)
+        self.before: dict[str, str] = {}
+        self.warnings: list[str] = []
 
     def actions(self) -> Actions:
         gitlab = self.ctx.gitlab
         ci = gitlab.read_file(self.project, CI_FILE, self.branch)
+        if ci is None and gitlab.find_project(self.project) is None:
+            raise RemoteError(
+                "GitLab",
+                f"project {self.project} not found",
+                status=404,
+                hint="check pipeline.project in the site config, and that "
+                "GITLAB_TOKEN's user can see it",
+            )
         if ci is None:
             raise RemoteError(
                 "GitLab",
@@ -88,8 +102,16 @@ class _Edit:
         actions = []
         wanted = render_group_file(self.ctx)
         group = gitlab.read_file(self.project, self.group_path, self.branch)
+        self.before = {CI_FILE: ci.content}
+        if group is not None:
+            self.before[self.group_path] = group.content
         if group is None:
             actions.append(file_action("create", self.group_path, wanted))
+        elif not group.content.startswith(HEADER):
+            self.warnings.append(
+                f"{self.group_path} was not written by tenantctl: left as its "
+                "owners wrote it (the playbook's tier settings are not applied)"
+            )
         elif group.content != wanted:
             actions.append(
                 file_action("update", self.group_path, wanted, group.last_commit_id)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tenantctl.errors import InputError
 from tenantctl.secrets import Secret
 from tenantctl.steps.base import Action, Change, Context, StepPlan
 
 FLAGS = ("tag_list", "run_untagged", "locked", "access_level")
+HEADER = "# Runner of tenant "
 
 
 def wanted_flags(ctx: Context) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def render_runner_config(ctx: Context, runner_id: int | None) -> str:
     secret_path = ctx.vault_path("runner")
     return "\n".join(
         [
-            f"# Runner of tenant {ctx.tenant}, written by tenantctl.",
+            f"{HEADER}{ctx.tenant}, written by tenantctl.",
             "# The authentication token is kept in Vault, not here. Fill it in",
             "# when you install the runner:",
             f"#   vault kv get -mount={vault.mount} -field=token {secret_path}",
@@ -71,7 +73,7 @@ class RunnerStep:
         else:
             state["id"] = int(runner["id"])
             self._plan_flags(ctx, runner, plan)
-            self._plan_token(ctx, state, plan)
+            self._plan_token(ctx, runner, plan)
 
         self._plan_config_file(ctx, state, plan)
         return plan
@@ -121,11 +123,23 @@ class RunnerStep:
             )
         )
 
-    def _plan_token(self, ctx: Context, state: dict[str, Any], plan: StepPlan) -> None:
+    def _plan_token(self, ctx: Context, runner: dict[str, Any], plan: StepPlan) -> None:
+        """A runner whose token Vault lacks gets a new one, unless a runner
+        host already uses it: resetting would cut that host off."""
+        runner_id = int(runner["id"])
         record = ctx.vault.read(ctx.vault_path("runner"), secret_keys=("token",))
-        if record is not None and record.data.get("runner_id") == state["id"]:
+        if record is not None and record.data.get("runner_id") == runner_id:
             return
-        runner_id = state["id"]
+        if runner.get("contacted_at"):
+            plan.warnings.append(
+                f"runner {runner_id} is in use (last contact "
+                f"{runner['contacted_at']}) but its token is not in Vault; "
+                "tenantctl leaves it alone. To manage it, reset its token in "
+                "GitLab, store it at "
+                f"{ctx.config.vault.mount}/{ctx.vault_path('runner')} "
+                "(keys runner_id, token) and re-register the host"
+            )
+            return
 
         def reset() -> None:
             token = ctx.gitlab.reset_runner_token(runner_id)
@@ -147,13 +161,30 @@ class RunnerStep:
             {"runner_id": runner_id, "token": token, "tenant": ctx.tenant},
         )
 
+    def check(self, ctx: Context) -> None:
+        """Refuse to overwrite a file tenantctl did not write."""
+        path = self._config_path(ctx)
+        if path is None or not path.exists():
+            return
+        if path.is_dir():
+            raise InputError(f"runner config {path} is a folder, not a file")
+        if not path.read_text().startswith(HEADER):
+            raise InputError(
+                f"runner config {path} exists and was not written by tenantctl",
+                hint="name a new file: tenantctl writes one [[runners]] section "
+                "to merge into the host's config.toml, not the whole file",
+            )
+
+    def _config_path(self, ctx: Context) -> Path | None:
+        name = ctx.runner_config_path or ctx.playbook.runner.config_file
+        return Path(name) if name else None
+
     def _plan_config_file(
         self, ctx: Context, state: dict[str, Any], plan: StepPlan
     ) -> None:
-        name = ctx.runner_config_path or ctx.playbook.runner.config_file
-        if not name:
+        path = self._config_path(ctx)
+        if path is None:
             return
-        path = Path(name)
         current = path.read_text() if path.exists() else None
         if current == render_runner_config(ctx, state.get("id")):
             return

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import gitlab
 import pytest
 import requests
 
-from tenantctl.sandbox.core import serve
+from tenantctl.sandbox.core import Fault, serve
 from tenantctl.sandbox.gitlab import GitLabEmulator
 
 
@@ -629,6 +631,43 @@ def test_seed_label_drift(gl: gitlab.Gitlab) -> None:
     assert sum(1 for n in devs if n in admins and devs[n] != admins[n]) == 2
 
 
+def test_label_every_css_color_name_and_hex_as_sent(gl: gitlab.Gitlab) -> None:
+    group = gl.groups.get("developers")
+
+    slate = group.labels.create({"name": "slate", "color": " DarkSlateGray "})
+    papaya = group.labels.create({"name": "papaya", "color": "papayawhip"})
+    mixed = group.labels.create({"name": "mixed", "color": "#aBc"})
+    group.labels.update("mixed", {"color": "MediumSeaGreen"})
+    updated = group.labels.get("mixed")
+
+    assert slate.color == "#2F4F4F"
+    assert papaya.color == "#FFEFD5"
+    assert mixed.color == "#aBc"
+    assert updated.color == "#3CB371"
+
+
+def test_label_inherited_update_is_404_and_ancestor_title_409(
+    gl: gitlab.Gitlab,
+) -> None:
+    parent = gl.groups.get("administrators")
+    sub = gl.groups.create({"name": "infra", "path": "infra", "parent_id": parent.id})
+    bug = next(lb for lb in parent.labels.list(get_all=True) if lb.name == "type::bug")
+
+    with pytest.raises(gitlab.GitlabUpdateError) as by_name:
+        sub.labels.update("type::bug", {"color": "#000000"})
+    with pytest.raises(gitlab.GitlabHttpError) as by_id:
+        gl.http_put(f"/groups/{sub.id}/labels/{bug.id}", post_data={"color": "#000"})
+    with pytest.raises(gitlab.GitlabCreateError) as dup:
+        sub.labels.create({"name": "type::bug", "color": "#FF0000"})
+    own = sub.labels.list(get_all=True, include_ancestor_groups=False)
+
+    assert by_name.value.response_code == 404
+    assert by_id.value.response_code == 404
+    assert dup.value.response_code == 409
+    assert own == []
+    assert parent.labels.get("type::bug").color == "#FF0000"
+
+
 # -- rate limits, faults and state -----------------------------------------------
 
 
@@ -648,6 +687,18 @@ def test_rate_limit_429_with_retry_after(emulator: tuple[GitLabEmulator, str]) -
     assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
 
 
+def test_date_header_follows_the_clock(emulator: tuple[GitLabEmulator, str]) -> None:
+    emu, url = emulator
+    headers = {"PRIVATE-TOKEN": emu.admin_token}
+    emu.clock.advance(30 * 86400)
+
+    answer = requests.get(f"{url}/api/v4/user", headers=headers, timeout=5)
+
+    dated = parsedate_to_datetime(answer.headers["Date"])
+    assert abs(dated.timestamp() - emu.clock.now()) < 5
+    assert len(answer.headers["Date"].split(",")) == 2  # one header, not two
+
+
 def test_state_round_trips(emulator: tuple[GitLabEmulator, str]) -> None:
     emu, _ = emulator
 
@@ -656,3 +707,20 @@ def test_state_round_trips(emulator: tuple[GitLabEmulator, str]) -> None:
 
     assert copy.dump_state() == emu.dump_state()
     assert copy.admin_token == emu.admin_token
+
+
+def test_a_delay_alone_slows_a_request_but_lets_it_through(
+    emulator: tuple[GitLabEmulator, str], gl: gitlab.Gitlab
+) -> None:
+    """A slow server, not a failing one: the request is answered, late."""
+    emu, _ = emulator
+    emu.faults.append(Fault(method="POST", path=r"/access_tokens\?", delay=0.3))
+    group = gl.groups.get("developers")
+
+    started = time.monotonic()
+    made = group.access_tokens.create({"name": "slow", "scopes": ["read_api"]})
+    waited = time.monotonic() - started
+
+    assert waited >= 0.3
+    assert emu.faults[0].hits == 1
+    assert group.access_tokens.get(made.id).name == "slow"

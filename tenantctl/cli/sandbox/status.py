@@ -17,7 +17,7 @@ from tenantctl.cli.sandbox.state_dir import run_info, state_dir_option
 @output_option
 @pass_app
 def status(app: App, state_dir: Path, output: str) -> None:
-    """Say whether the sandbox runs, and where. Exit 3 when it does not."""
+    """Say whether the sandbox runs, and where. Exit 1 when it does not."""
     app.console.output = "json" if output == "json" else "text"
     info = run_info(state_dir)
     env = info["env"] if info else {}
@@ -31,7 +31,7 @@ def status(app: App, state_dir: Path, output: str) -> None:
     )
     if info is None:
         app.console.result(f"no sandbox running for {state_dir}")
-        sys.exit(3)
+        sys.exit(1)
     app.console.result(f"sandbox running (pid {info['pid']}), state in {state_dir}")
     for name, url in urls.items():
         app.console.result(f"  {name:9} {url}")
