@@ -423,10 +423,15 @@ class RotationReport:
 
 
 def tenants_in_vault(vault: Vault) -> list[str]:
-    """Every tenant with a token record: the tokens tenantctl minted."""
+    """Every tenant with a live token record: the tokens tenantctl minted.
+    An offboarded tenant's record is soft-deleted (its versions kept), so
+    its key is still listed but reads as nothing: it is left out."""
     folders = vault.list_folder(vault.path("tenants"))
     names = [name.rstrip("/") for name in folders if name.endswith("/")]
-    return [n for n in names if "token" in vault.list_folder(vault.path("tenants", n))]
+    listed = [
+        n for n in names if "token" in vault.list_folder(vault.path("tenants", n))
+    ]
+    return [n for n in listed if tokens.read_record(vault, n) is not None]
 
 
 def rotate_all(

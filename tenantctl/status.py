@@ -18,6 +18,7 @@ from typing import Any, Literal
 from tenantctl.errors import TenantctlError
 from tenantctl.steps import onboarding_steps
 from tenantctl.steps.base import Change, Context, StepPlan
+from tenantctl.tokens import parse_time
 
 State = Literal["ok", "missing", "different", "error", "not checked"]
 Json = dict[str, Any]
@@ -157,7 +158,7 @@ def runner_facts(ctx: Context, status: StepStatus, now: dt.datetime) -> None:
     if not tagged:
         return
     runner = tagged[0]
-    contacted = _parse_time(runner.get("contacted_at"))
+    contacted = parse_time(runner.get("contacted_at"))
     status.facts.update(
         {
             "runner_id": runner.get("id"),
@@ -215,7 +216,7 @@ def token_facts(ctx: Context, status: StepStatus, now: dt.datetime) -> None:
 
 
 def _record_facts(data: Json, now: dt.datetime) -> Json:
-    created = _parse_time(data.get("created_at"))
+    created = parse_time(data.get("created_at"))
     expires = _parse_date(data.get("expires_at"))
     age = _seconds(now, created)
     return {
@@ -281,17 +282,6 @@ FACTS: dict[str, Facts] = {
 
 
 # -- time --------------------------------------------------------------------
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    """GitLab's ISO 8601 timestamps (``...Z``) as aware datetimes."""
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _parse_date(value: Any) -> dt.date | None:

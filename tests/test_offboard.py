@@ -323,3 +323,14 @@ def test_vault_history_can_be_restored(site: Site) -> None:
     restored = site.vault_read(TOKEN_PATH)
     assert restored is not None
     assert restored["data"]["tenant"] == "contractors"
+
+
+def test_rotation_skips_an_offboarded_tenant(site: Site) -> None:
+    onboard()
+    offboarded = tenantctl("offboard", "contractors", "--yes")
+    assert offboarded.code == 0, offboarded.err
+
+    result = tenantctl("rotate-tokens", "--force", "--output", "json")
+
+    assert result.code == 0, result.err
+    assert "contractors" not in result.out

@@ -17,7 +17,12 @@ import click
 from tenantctl import onboarding, wizard
 from tenantctl.adapters.gitlab import GitLab
 from tenantctl.cli.app import App, pass_app
-from tenantctl.cli.options import dry_run_option, output_option, yes_option
+from tenantctl.cli.options import (
+    dry_run_option,
+    lock_timeout_option,
+    output_option,
+    yes_option,
+)
 from tenantctl.cli.report import LiveView, summary
 from tenantctl.config import Credentials, SiteConfig
 from tenantctl.errors import InputError
@@ -97,6 +102,7 @@ def wizard_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @dry_run_option
 @yes_option
+@lock_timeout_option
 @output_option
 @pass_app
 def onboard(
@@ -108,6 +114,7 @@ def onboard(
     no_input: bool,
     dry_run: bool,
     yes: bool,
+    lock_timeout: float,
     output: str,
     **answers: Any,
 ) -> None:
@@ -158,7 +165,7 @@ def onboard(
         config, credentials, book, dry_run=dry_run, runner_config_path=runner_config
     )
     view = LiveView(app.console, len(onboarding_steps()), dry_run)
-    report = onboarding.onboard(ctx, view)
+    report = onboarding.onboard(ctx, view, lock_timeout=lock_timeout)
     summary(app.console, report)
     if made and (report.failed or report.interrupted):
         app.console.info(f"To finish: tenantctl onboard --playbook {made.path} --yes")

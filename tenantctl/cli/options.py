@@ -24,6 +24,15 @@ dry_run_option = click.option(
     help="Show what would change, old and new values side by side; write nothing.",
 )
 
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait while another run holds the tenant's lock.",
+)
+
 yes_option = click.option(
     "--yes", "-y", is_flag=True, help="Apply without asking for confirmation."
 )

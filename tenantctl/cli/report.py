@@ -28,6 +28,8 @@ def describe(change: Change) -> Text:
 def _values(old: Any, new: Any) -> str:
     if old is None:
         return _show(new)
+    if new is None:
+        return _show(old)
     return f"{_show(old)} -> {_show(new)}"
 
 

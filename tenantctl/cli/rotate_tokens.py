@@ -12,7 +12,11 @@ from rich.text import Text
 
 from tenantctl import rotation
 from tenantctl.cli.app import App, pass_app
-from tenantctl.cli.options import dry_run_option, output_option
+from tenantctl.cli.options import (
+    dry_run_option,
+    lock_timeout_option,
+    output_option,
+)
 from tenantctl.console import Console
 from tenantctl.errors import InputError, TenantctlError
 from tenantctl.rotation import Options, Policy, RotationReport, TenantResult
@@ -68,14 +72,7 @@ class Duration(click.ParamType[dt.timedelta, Any]):
     show_default=True,
     help="Tenants rotated in parallel (GitLab's rate limit is obeyed).",
 )
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(0),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for a tenant another run holds; then it is skipped.",
-)
+@lock_timeout_option
 @output_option
 @pass_app
 def rotate_tokens(

@@ -7,9 +7,9 @@ One commit that removes the entry and keeps every other byte of the file
 from __future__ import annotations
 
 from tenantctl.adapters.gitlab import RepoFile
-from tenantctl.errors import RemoteError
 from tenantctl.steps.base import Change, Context, StepPlan, unified_diff
 from tenantctl.steps.commits import Actions, commit_edit, file_action
+from tenantctl.steps.dashboard import read_allowlist
 from tenantctl.textedit import allowlist
 
 
@@ -19,7 +19,7 @@ class DashboardRemoval:
 
     def plan(self, ctx: Context) -> StepPlan:
         plan = StepPlan()
-        current = _read(ctx)
+        current = read_allowlist(ctx)
         edited = self._edited(ctx, current)
         if edited == current.content:
             return plan
@@ -46,7 +46,7 @@ class DashboardRemoval:
         dash = ctx.config.dashboard
 
         def build() -> Actions:
-            current = _read(ctx)
+            current = read_allowlist(ctx)
             text = self._edited(ctx, current)
             if text == current.content:
                 return []
@@ -60,17 +60,3 @@ class DashboardRemoval:
             f"Remove tenant {ctx.tenant} from the dashboard",
             build,
         )
-
-
-def _read(ctx: Context) -> RepoFile:
-    dash = ctx.config.dashboard
-    found = ctx.gitlab.read_file(dash.project, dash.allowlist.file, dash.branch)
-    if found is None:
-        raise RemoteError(
-            "GitLab",
-            f"{dash.project} has no {dash.allowlist.file} on {dash.branch}",
-            status=404,
-            hint="check dashboard.project and dashboard.allowlist.file in the "
-            "site config",
-        )
-    return found

@@ -30,6 +30,21 @@ def dashboard_variable(config: SiteConfig, tenant: str) -> str:
     return "GITLAB_TOKEN_" + re.sub(r"[^A-Z0-9_]", "_", tenant.upper())
 
 
+def read_allowlist(ctx: Context) -> RepoFile:
+    """The dashboard's allow-list file; missing, an error naming the setting."""
+    dash = ctx.config.dashboard
+    found = ctx.gitlab.read_file(dash.project, dash.allowlist.file, dash.branch)
+    if found is None:
+        raise RemoteError(
+            "GitLab",
+            f"{dash.project} has no {dash.allowlist.file} on {dash.branch}",
+            status=404,
+            hint="check dashboard.project and dashboard.allowlist.file in the "
+            "site config",
+        )
+    return found
+
+
 class DashboardStep:
     name = "dashboard"
     title = "dashboard allow-list"
@@ -51,22 +66,9 @@ class DashboardStep:
             )
 
     def _entries(self, ctx: Context) -> list[str]:
-        current = self._read(ctx)
+        current = read_allowlist(ctx)
         spec = ctx.config.dashboard.allowlist
         return allowlist.read_entries(current.content, spec.format, spec.locator)
-
-    def _read(self, ctx: Context) -> RepoFile:
-        dash = ctx.config.dashboard
-        found = ctx.gitlab.read_file(dash.project, dash.allowlist.file, dash.branch)
-        if found is None:
-            raise RemoteError(
-                "GitLab",
-                f"{dash.project} has no {dash.allowlist.file} on {dash.branch}",
-                status=404,
-                hint="check dashboard.project and dashboard.allowlist.file in the "
-                "site config",
-            )
-        return found
 
     def plan(self, ctx: Context) -> StepPlan:
         plan = StepPlan()
@@ -89,7 +91,7 @@ class DashboardStep:
         spec = dash.allowlist
 
         def build() -> Actions:
-            current = self._read(ctx)
+            current = read_allowlist(ctx)
             text = allowlist.add_entry(
                 current.content, spec.format, spec.locator, ctx.tenant
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import yaml
 
+from tenantctl.adapters.gitlab import RepoFile
 from tenantctl.errors import RemoteError
 from tenantctl.steps.base import Change, Context, StepPlan, unified_diff
 from tenantctl.steps.commits import Actions, commit_edit, file_action
@@ -70,8 +71,15 @@ class PipelineStep:
         return plan
 
 
-class _Edit:
-    """Reads the two files and works out the commit that makes them right."""
+class PipelineEdit:
+    """One tenant's edit of the shared pipeline project's two files: worked
+    out again on every attempt, CI-linted, and committed at once.
+
+    Subclasses say what the edit is (``actions``) and how its commit reads
+    (``message``); onboarding adds the tenant, offboarding removes it.
+    """
+
+    message = "Edit tenant {tenant} in the shared pipeline"
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -82,6 +90,11 @@ class _Edit:
         self.warnings: list[str] = []
 
     def actions(self) -> Actions:
+        raise NotImplementedError
+
+    def read_ci(self) -> RepoFile:
+        """``.gitlab-ci.yml`` on the branch; a missing project or file is an
+        error that names the setting to check."""
         gitlab = self.ctx.gitlab
         ci = gitlab.read_file(self.project, CI_FILE, self.branch)
         if ci is None and gitlab.find_project(self.project) is None:
@@ -99,12 +112,50 @@ class _Edit:
                 status=404,
                 hint="check pipeline.project and pipeline.branch in the site config",
             )
-        actions = []
-        wanted = render_group_file(self.ctx)
-        group = gitlab.read_file(self.project, self.group_path, self.branch)
         self.before = {CI_FILE: ci.content}
+        return ci
+
+    def read_group_file(self) -> RepoFile | None:
+        group = self.ctx.gitlab.read_file(self.project, self.group_path, self.branch)
         if group is not None:
             self.before[self.group_path] = group.content
+        return group
+
+    def commit(self) -> None:
+        """Lint the new pipeline, then commit the files together."""
+        commit_edit(
+            self.ctx.gitlab,
+            self.project,
+            self.branch,
+            self.message.format(tenant=self.ctx.tenant),
+            self.actions,
+            self.lint,
+        )
+
+    def lint(self, actions: Actions) -> None:
+        ci = next((a for a in actions if a["file_path"] == CI_FILE), None)
+        if ci is None:
+            return
+        answer = self.ctx.gitlab.lint(self.project, ci["content"], self.branch)
+        if not answer.get("valid"):
+            errors = "; ".join(str(e) for e in answer.get("errors") or [])
+            raise RemoteError(
+                "GitLab",
+                f"CI lint rejects the edited {CI_FILE}: {errors}; nothing committed",
+                hint=f"fix {CI_FILE} in {self.project} and run again",
+            )
+
+
+class _Edit(PipelineEdit):
+    """Adds the tenant: its group file and its include entry."""
+
+    message = "Add tenant {tenant} to the shared pipeline"
+
+    def actions(self) -> Actions:
+        ci = self.read_ci()
+        group = self.read_group_file()
+        actions = []
+        wanted = render_group_file(self.ctx)
         if group is None:
             actions.append(file_action("create", self.group_path, wanted))
         elif not group.content.startswith(HEADER):
@@ -120,27 +171,3 @@ class _Edit:
         if new_ci != ci.content:
             actions.append(file_action("update", CI_FILE, new_ci, ci.last_commit_id))
         return actions
-
-    def commit(self) -> None:
-        """Lint the new pipeline, then commit both files together."""
-        commit_edit(
-            self.ctx.gitlab,
-            self.project,
-            self.branch,
-            f"Add tenant {self.ctx.tenant} to the shared pipeline",
-            self.actions,
-            self._lint,
-        )
-
-    def _lint(self, actions: Actions) -> None:
-        ci = next((a for a in actions if a["file_path"] == CI_FILE), None)
-        if ci is None:
-            return
-        answer = self.ctx.gitlab.lint(self.project, ci["content"], self.branch)
-        if not answer.get("valid"):
-            errors = "; ".join(str(e) for e in answer.get("errors") or [])
-            raise RemoteError(
-                "GitLab",
-                f"CI lint rejects the new {CI_FILE}: {errors}; nothing committed",
-                hint=f"fix {CI_FILE} in {self.project} and run again",
-            )
