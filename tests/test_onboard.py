@@ -314,3 +314,51 @@ def test_existing_tenant_keeps_its_owners_files_and_live_runner(site: Site) -> N
     assert "was not written by tenantctl: left as its owners wrote it" in result.err
     assert f"runner {runner_id} is in use" in result.err
     assert site.vault_read("tenantctl/tenants/administrators/runner") is None
+
+
+def test_token_whose_value_is_lost_is_planned_as_a_rotation(site: Site) -> None:
+    group = site.gl.groups.get("administrators")
+    seeded = [t for t in group.access_tokens.list(get_all=True) if t.active]
+    assert [t.name for t in seeded] == ["tenantctl"]
+
+    result = tenantctl(
+        "onboard",
+        "-p",
+        str(PLAYBOOKS / "administrators.yml"),
+        "--dry-run",
+        "-o",
+        "json",
+    )
+
+    assert result.code == 0, result.err
+    token_step = next(
+        s for s in json.loads(result.out)["steps"] if s["name"] == "token"
+    )
+    first = token_step["changes"][0]
+    assert first["action"] == "update"
+    assert f"#{seeded[0].id} (rotated" in first["target"]
+
+
+def test_stale_tokens_are_planned_as_revocations(site: Site) -> None:
+    onboard_json()
+    group = site.gl.groups.get("contractors")
+    extra = group.access_tokens.create(
+        {
+            "name": "tenantctl",
+            "scopes": ["api"],
+            "access_level": 40,
+            "expires_at": "2027-01-30",
+        }
+    )
+    site.vault.secrets.kv.v2.delete_metadata_and_all_versions(
+        path="tenantctl/tenants/contractors/token", mount_point="secret"
+    )
+
+    doc = onboard_json()
+
+    token_step = next(s for s in doc["steps"] if s["name"] == "token")
+    actions = [(c["action"], c["target"]) for c in token_step["changes"]]
+    assert ("delete", f"contractors:tenantctl #{extra.id} (stale)") in actions
+    active = [t for t in group.access_tokens.list(get_all=True) if t.active]
+    assert len(active) == 1
+    assert active[0].scopes == ["read_api"]

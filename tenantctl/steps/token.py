@@ -31,7 +31,8 @@ class TokenStep:
             self._plan_publish(ctx, usable, plan)
             return plan
 
-        plan.add(self._mint(ctx, record))
+        for change in self._mint(ctx, record):
+            plan.add(change)
         for variable in self._consumers(ctx):
             action: Action = "create" if variable.current() is None else "update"
             plan.add(variable.change(action, lambda: ctx.results["token"]))
@@ -72,7 +73,10 @@ class TokenStep:
             if change is not None:
                 plan.add(change)
 
-    def _mint(self, ctx: Context, record: Record | None) -> Change:
+    def _mint(self, ctx: Context, record: Record | None) -> list[Change]:
+        """The token to mint, shown as GitLab will see it: a rotation when an
+        active token of the name exists (its value lost), a creation
+        otherwise, and a revocation for each stale token of the name."""
         lifetime = ctx.playbook.token.lifetime_days or ctx.config.tokens.lifetime_days
         settings = ctx.settings
         spec = tokens.TokenSpec(
@@ -101,6 +105,24 @@ class TokenStep:
             ctx.results["token"] = minted.token
 
         shown = {k: v for k, v in spec.fields(expires_at).items() if k != "name"}
-        return Change(
-            "create", "access token", f"{ctx.tenant}:{spec.name}", new=shown, run=mint
-        )
+        target = f"{ctx.tenant}:{spec.name}"
+        same = []
+        if ctx.group_id is not None:
+            same = tokens.named(ctx.gitlab, ctx.group_id, spec.name)
+        keep = next((t for t in same if tokens.is_active(t) and spec.matches(t)), None)
+        if keep is None:
+            first = Change("create", "access token", target, new=shown, run=mint)
+        else:
+            first = Change(
+                "update",
+                "access token",
+                f"{target} #{keep['id']} (rotated: its value is not in Vault)",
+                new=shown,
+                run=mint,
+            )
+        stale = [
+            Change("delete", "access token", f"{target} #{t['id']} (stale)")
+            for t in same
+            if t is not keep and not t.get("revoked")
+        ]
+        return [first, *stale]
