@@ -100,3 +100,45 @@ def test_up_twice_reuses_the_running_sandbox(state_dir: Path) -> None:
 
     assert exports(second.stdout) == first
     assert "already running" in second.stderr
+
+
+def test_clock_moves_expiry_forward(state_dir: Path) -> None:
+    env = exports(cli("sandbox", "up", "--state-dir", str(state_dir)).stdout)
+    playbook = str(PLAYBOOKS / "contractors.yml")
+    assert cli("onboard", "-p", playbook, "--yes", env=env).returncode == 0
+    due = cli("rotate-tokens", "--dry-run", "--output", "json", env=env)
+    assert "contractors" not in due.stdout or '"due"' not in due.stdout
+
+    moved = cli("sandbox", "clock", "--state-dir", str(state_dir), "+80d")
+
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith("sandbox time: ")
+    rotated = cli("rotate-tokens", "--output", "json", env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    results = {r["tenant"]: r for r in json.loads(rotated.stdout)["tenants"]}
+    assert results["contractors"]["outcome"] == "rotated"
+    again = cli("rotate-tokens", "--output", "json", env=env)
+    results = {r["tenant"]: r for r in json.loads(again.stdout)["tenants"]}
+    assert results["contractors"]["outcome"] == "unchanged"
+
+
+def test_clock_of_a_stopped_sandbox_is_kept(state_dir: Path) -> None:
+    cli("sandbox", "up", "--state-dir", str(state_dir))
+    cli("sandbox", "down", "--state-dir", str(state_dir))
+
+    moved = cli("sandbox", "clock", "--state-dir", str(state_dir), "+10d")
+    env = exports(cli("sandbox", "up", "--state-dir", str(state_dir)).stdout)
+    shown = cli("sandbox", "clock", "--state-dir", str(state_dir))
+
+    assert moved.returncode == 0
+    assert moved.stdout.split(": ")[1][:10] == shown.stdout.split(": ")[1][:10]
+    assert env["GITLAB_URL"]
+
+
+def test_clock_refuses_a_bad_duration(state_dir: Path) -> None:
+    cli("sandbox", "up", "--state-dir", str(state_dir))
+
+    result = cli("sandbox", "clock", "--state-dir", str(state_dir), "soon")
+
+    assert result.returncode == 2
+    assert "'soon' is not a duration" in result.stderr

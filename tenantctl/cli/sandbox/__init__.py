@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tenantctl.cli.sandbox.clock import clock
 from tenantctl.cli.sandbox.demo import demo
 from tenantctl.cli.sandbox.down import down
 from tenantctl.cli.sandbox.status import status
@@ -30,3 +31,4 @@ sandbox.add_command(up)
 sandbox.add_command(down)
 sandbox.add_command(status)
 sandbox.add_command(demo)
+sandbox.add_command(clock)
