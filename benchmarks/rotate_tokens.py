@@ -3,8 +3,9 @@ GitLab's rate limit.
 
 Seeds an in-process sandbox with T tenants as onboarding's step 7 leaves
 them (group, token, Vault record, ``GL_TOKEN`` and dashboard variable),
-moves the clock 91 days on, turns GitLab's rate limit on, and runs the
-rotation through the CLI. Reports the requests GitLab served per tenant
+moves the clock 80 days on (every token then expires within the 14-day
+window: all are due, and still rotatable), turns GitLab's rate limit on,
+and runs the rotation through the CLI. Reports the requests GitLab served per tenant
 (those counted against the operator's token, and all of them), the 429s,
 the wall time, and the floor: the operator's requests divided by the rate
 limit. The target is under 1.2 x the floor, with no failures.
@@ -115,7 +116,7 @@ def main() -> None:
         env = sandbox.env(config)
         os.environ.update(env)
         seed(sandbox, env, args.tenants)
-        sandbox.clock.advance(91 * 86400)
+        sandbox.clock.advance(80 * 86400)
         sandbox.gitlab.rate_limit = args.per_minute
         refused = count_refusals(sandbox)
         sandbox.reset_counts()
