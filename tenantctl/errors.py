@@ -49,6 +49,9 @@ class RemoteError(TenantctlError):
         self.system = system
         self.status = status
         self.url = url
+        if status == 401:
+            # A refused credential is bad input from the environment.
+            self.exit_code = InputError.exit_code
 
 
 class DriftFound(TenantctlError):

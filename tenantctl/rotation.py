@@ -31,7 +31,7 @@ from typing import Any, Literal
 from tenantctl import tokens
 from tenantctl.adapters.gitlab import GitLab
 from tenantctl.adapters.vault import Record, Vault
-from tenantctl.config import SiteConfig
+from tenantctl.config import SiteConfig, vault_credential, vault_token
 from tenantctl.errors import InputError, TenantctlError
 from tenantctl.locking import LockTimeout, TenantLock
 from tenantctl.secrets import Secret
@@ -100,19 +100,24 @@ class Connection:
 
 
 def connection_from_env(config: SiteConfig) -> Connection:
-    """GITLAB_TOKEN and VAULT_TOKEN from the environment (Keycloak is not
-    needed to rotate tokens); InputError naming what is missing."""
-    found = {name: os.environ.get(name, "") for name in ("GITLAB_TOKEN", "VAULT_TOKEN")}
-    missing = [name for name, value in found.items() if not value]
-    if missing:
+    """GITLAB_TOKEN and VAULT_TOKEN (or a Vault JWT login, VAULT_AUTH=jwt)
+    from the environment (Keycloak is not needed to rotate tokens);
+    InputError naming what is missing."""
+    gitlab = os.environ.get("GITLAB_TOKEN", "")
+    vault, vault_name = vault_credential(config.vault)
+    missing = [
+        name
+        for name, value in (("GITLAB_TOKEN", gitlab), (vault_name, vault))
+        if not value
+    ]
+    if missing or vault is None:
         raise InputError(
             "missing credentials in the environment: " + ", ".join(missing),
             hint="GITLAB_TOKEN must be a group Owner's personal or service-account "
             "token with the api scope (a group access token cannot rotate tokens)",
         )
-    return Connection(
-        config, Secret(found["GITLAB_TOKEN"]), Secret(found["VAULT_TOKEN"])
-    )
+    # One login for the whole run: every worker's client shares its token.
+    return Connection(config, Secret(gitlab), vault_token(config.vault, vault))
 
 
 # -- one tenant ------------------------------------------------------------

@@ -201,6 +201,9 @@ def token_facts(ctx: Context, status: StepStatus, now: dt.datetime) -> None:
     listed = ctx.gitlab.group_tokens(ctx.group_id) if ctx.group_id else []
 
     if record is None:
+        # Vault is the system of record: without one the step is undone,
+        # whatever GitLab holds (the plan then rotates or creates).
+        status.state = "missing"
         status.facts["gitlab_tokens"] = [_listed_facts(t) for t in listed]
         status.notes.append(_no_record_note(ctx, path, listed))
         return

@@ -204,24 +204,24 @@ def test_rate_limit_asking_too_long_a_wait_fails_fast(site: Site) -> None:
     assert "Step 'labels' failed" in result.out
 
 
-def test_server_errors_are_retried_then_fail(site: Site) -> None:
+def test_server_errors_on_reads_are_retried_then_fail(site: Site) -> None:
     config = with_config(site, gitlab={"max_retries": 2})
     site.sandbox.gitlab.faults.append(
-        Fault(method="POST", path="/user/runners", status=503, times=0)
+        Fault(method="GET", path="/runners", status=503, times=0)
     )
 
     result = onboard("--config", config)
 
     assert_clean_failure(result)
-    assert "creating a runner for group" in result.err
+    assert "listing runners of group" in result.err
     assert "503" in result.err
-    assert "the server failed; try again later" in result.err
-    assert site.sandbox.gitlab.counts["POST /api/v4/user/runners"] == 3
+    assert "the server failed; the server may have made the change" in result.err
+    assert site.sandbox.gitlab.counts["GET /api/v4/groups/<group_id>/runners"] == 3
 
 
-def test_server_errors_that_pass_are_retried(site: Site) -> None:
+def test_server_errors_on_reads_that_pass_are_retried(site: Site) -> None:
     site.sandbox.gitlab.faults.append(
-        Fault(method="POST", path="/user/runners", status=502, times=2)
+        Fault(method="GET", path="/runners", status=502, times=2)
     )
 
     result = onboard()
@@ -229,6 +229,26 @@ def test_server_errors_that_pass_are_retried(site: Site) -> None:
     assert result.code == 0, result.err
     runners = site.gl.groups.get("contractors").runners.list(type="group_type")
     assert len(runners) == 1
+
+
+def test_a_post_whose_answer_is_lost_is_not_sent_again(site: Site) -> None:
+    site.sandbox.gitlab.faults.append(
+        Fault(method="POST", path="/user/runners", drop_after=True)
+    )
+
+    failed = onboard()
+
+    assert_clean_failure(failed)
+    assert "the connection to" in failed.err
+    assert "broke before the answer" in failed.err
+    assert "run the same command again" in failed.err
+    assert site.sandbox.gitlab.counts["POST /api/v4/user/runners"] == 1
+
+    finished = onboard()
+
+    assert finished.code == 0, finished.err
+    group = site.gl.groups.get("contractors")
+    assert len(group.runners.list(type="group_type", get_all=True)) == 1
 
 
 def test_timeout(site: Site) -> None:

@@ -195,3 +195,42 @@ def test_runner_config_not_written_by_us_is_not_overwritten(
     assert "was not written by tenantctl" in result.err
     assert existing.read_text() == 'concurrent = 4\n[[runners]]\n  name = "other"\n'
     assert site.writes() == {}
+
+
+def test_refused_wizard_run_leaves_no_playbook(site: Site, tmp_path: Path) -> None:
+    first = write(tmp_path / "a.yml", "tenant: team-a\ntier: standard\n")
+    assert tenantctl("onboard", "-p", first, "--yes").code == 0
+
+    result = tenantctl(
+        "onboard",
+        "team.a",
+        "--no-input",
+        "--yes",
+        "--tier",
+        "standard",
+        "--labels-from",
+        "administrators",
+        "--member",
+        "erin",
+    )
+
+    assert result.code == 2
+    assert "GITLAB_TOKEN_TEAM_A" in result.err
+    assert not (Path("playbooks") / "team.a.yml").exists()
+    assert "Removed playbooks/team.a.yml" in result.err
+
+
+def test_wrong_token_for_a_read_only_command_exits_2(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (
+        tenantctl("onboard", "-p", str(PLAYBOOKS / "contractors.yml"), "-y").code == 0
+    )
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-not-a-real-token-at-all")
+
+    result = tenantctl(
+        "status", "contractors", "-p", str(PLAYBOOKS / "contractors.yml")
+    )
+
+    assert result.code == 2
+    assert "401" in result.err

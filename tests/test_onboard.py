@@ -362,3 +362,23 @@ def test_stale_tokens_are_planned_as_revocations(site: Site) -> None:
     active = [t for t in group.access_tokens.list(get_all=True) if t.active]
     assert len(active) == 1
     assert active[0].scopes == ["read_api"]
+
+
+def test_group_scheduled_for_deletion_is_not_reused(site: Site) -> None:
+    onboard_json()
+    offboarded = tenantctl(
+        "offboard",
+        "contractors",
+        "--yes",
+        "--delete-group",
+        "--confirm-name",
+        "contractors",
+    )
+    assert offboarded.code == 0, offboarded.err
+    assert site.gl.groups.get("contractors").marked_for_deletion_on
+
+    result = onboard()
+
+    assert result.code == 1
+    assert "scheduled for deletion" in result.err
+    assert site.vault_read("tenantctl/tenants/contractors/token") is None

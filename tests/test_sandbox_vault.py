@@ -9,6 +9,7 @@ from typing import Any
 import hvac
 import pytest
 from hvac import exceptions
+from jwcrypto import jwk, jwt  # type: ignore[import-untyped]
 
 from tenantctl.sandbox.core import serve
 from tenantctl.sandbox.vault import VaultEmulator
@@ -313,3 +314,181 @@ def test_state_round_trips_through_json(vault: tuple[VaultEmulator, str]) -> Non
 
     assert copy.dump_state() == emulator.dump_state()
     assert copy.root_token == emulator.root_token
+
+
+# -- JWT auth (api-docs/auth/jwt.mdx) -------------------------------------
+
+ISSUER = "https://gitlab.example.test"
+CLAIMS = {"iss": ISSUER, "aud": "vault", "sub": "ci", "project_path": "a/cicd"}
+
+
+@pytest.fixture
+def signing_key() -> jwk.JWK:
+    return jwk.JWK.generate(kty="RSA", size=2048)
+
+
+@pytest.fixture
+def jwt_mount(
+    vault: tuple[VaultEmulator, str], client: hvac.Client, signing_key: jwk.JWK
+) -> VaultEmulator:
+    """auth/jwt trusting ``signing_key``, a policy, and the role ``ci``."""
+    pem = signing_key.export_to_pem().decode()
+    client.sys.enable_auth_method("jwt")
+    client.auth.jwt.configure(jwt_validation_pubkeys=[pem], bound_issuer=ISSUER)
+    client.sys.create_or_update_policy(
+        "ci", 'path "secret/data/ci/*" {\n  capabilities = ["read", "create"]\n}\n'
+    )
+    client.auth.jwt.create_role(
+        "ci",
+        user_claim="sub",
+        allowed_redirect_uris=[],
+        bound_audiences=["vault"],
+        bound_claims={"project_path": "a/cicd"},
+        token_policies=["ci"],
+        token_ttl="10m",
+    )
+    return vault[0]
+
+
+def sign(key: jwk.JWK, clock_now: float, **claims: Any) -> str:
+    body = {"iat": int(clock_now), "exp": int(clock_now) + 300, **CLAIMS, **claims}
+    token = jwt.JWT(header={"alg": "RS256", "typ": "JWT"}, claims=body)
+    token.make_signed_token(key)
+    return str(token.serialize())
+
+
+def login_error(url: str, role: str, token: str) -> list[str]:
+    with pytest.raises(exceptions.InvalidRequest) as error:
+        hvac.Client(url=url).auth.jwt.jwt_login(role=role, jwt=token)
+    return list(error.value.errors)
+
+
+def test_jwt_login_gives_a_token_with_the_role_policies(
+    vault: tuple[VaultEmulator, str], jwt_mount: VaultEmulator, signing_key: jwk.JWK
+) -> None:
+    _, url = vault
+    anonymous = hvac.Client(url=url)
+
+    answer = anonymous.auth.jwt.jwt_login(
+        role="ci", jwt=sign(signing_key, jwt_mount.clock.now())
+    )
+    token = answer["auth"]["client_token"]
+    user = hvac.Client(url=url, token=token)
+    kv(user).create_or_update_secret("ci/x", {"v": "1"})
+    with pytest.raises(exceptions.Forbidden):
+        kv(user).create_or_update_secret("other/x", {"v": "1"})
+
+    assert answer["auth"]["policies"] == ["ci", "default"]
+    assert answer["auth"]["lease_duration"] == 600
+    assert answer["auth"]["metadata"] == {"role": "ci"}
+    assert read(user, "ci/x")["data"]["data"] == {"v": "1"}
+    assert user.auth.token.lookup_self()["data"]["path"] == "auth/jwt/login"
+    assert (
+        "jwt/"
+        in hvac.Client(url=url, token=jwt_mount.root_token).sys.list_auth_methods()[
+            "data"
+        ]
+    )
+
+
+def test_jwt_login_token_expires_with_its_ttl(
+    vault: tuple[VaultEmulator, str], jwt_mount: VaultEmulator, signing_key: jwk.JWK
+) -> None:
+    _, url = vault
+    answer = hvac.Client(url=url).auth.jwt.jwt_login(
+        role="ci", jwt=sign(signing_key, jwt_mount.clock.now())
+    )
+    user = hvac.Client(url=url, token=answer["auth"]["client_token"])
+
+    jwt_mount.clock.advance(601)
+
+    assert not user.is_authenticated()
+
+
+@pytest.mark.parametrize(
+    ("role", "claims", "message"),
+    [
+        ("", {}, "missing role"),
+        ("nope", {}, 'role "nope" could not be found'),
+        ("ci", {"aud": "other"}, "error validating token: invalid audience (aud)"),
+        ("ci", {"iss": "https://elsewhere"}, "invalid issuer (iss) claim"),
+        (
+            "ci",
+            {"project_path": "b/app"},
+            'error validating claims: claim "project_path" does not match any '
+            "associated bound claim values",
+        ),
+        ("ci", {"exp": 1}, "token is expired"),
+    ],
+)
+def test_jwt_login_refusals(
+    vault: tuple[VaultEmulator, str],
+    jwt_mount: VaultEmulator,
+    signing_key: jwk.JWK,
+    role: str,
+    claims: dict[str, Any],
+    message: str,
+) -> None:
+    _, url = vault
+    tokens_before = set(jwt_mount.state["tokens"])
+
+    errors = login_error(url, role, sign(signing_key, jwt_mount.clock.now(), **claims))
+
+    assert message in errors[0]
+    assert set(jwt_mount.state["tokens"]) == tokens_before
+
+
+def test_jwt_login_expires_after_the_leeway(
+    vault: tuple[VaultEmulator, str], jwt_mount: VaultEmulator, signing_key: jwk.JWK
+) -> None:
+    _, url = vault
+    token = sign(signing_key, jwt_mount.clock.now())
+    jwt_mount.clock.advance(300 + 150 + 60 + 1)
+
+    errors = login_error(url, "ci", token)
+
+    assert "invalid expiration time (exp) claim: token is expired" in errors[0]
+
+
+def test_jwt_login_checks_the_signature(
+    vault: tuple[VaultEmulator, str], jwt_mount: VaultEmulator
+) -> None:
+    _, url = vault
+    stranger = jwk.JWK.generate(kty="RSA", size=2048)
+
+    errors = login_error(url, "ci", sign(stranger, jwt_mount.clock.now()))
+
+    assert errors == ["error validating token: failed to verify id token signature"]
+
+
+def test_jwt_role_needs_a_bound_constraint(
+    client: hvac.Client, jwt_mount: VaultEmulator
+) -> None:
+    with pytest.raises(exceptions.InvalidRequest) as error:
+        client.auth.jwt.create_role("loose", user_claim="sub", allowed_redirect_uris=[])
+
+    assert "at least one bound constraint" in error.value.errors[0]
+    assert "loose" not in jwt_mount.state["auth"]["jwt"]["roles"]
+
+
+def test_login_to_a_mount_not_enabled_is_forbidden(
+    vault: tuple[VaultEmulator, str], signing_key: jwk.JWK
+) -> None:
+    emulator, url = vault
+
+    with pytest.raises(exceptions.Forbidden):
+        hvac.Client(url=url).auth.jwt.jwt_login(
+            role="ci", jwt=sign(signing_key, emulator.clock.now())
+        )
+
+    assert emulator.state["auth"] == {}
+
+
+def test_enabling_a_path_twice_is_refused(
+    client: hvac.Client, jwt_mount: VaultEmulator
+) -> None:
+    with pytest.raises(exceptions.InvalidRequest) as error:
+        client.sys.enable_auth_method("jwt")
+
+    assert error.value.errors == ["path is already in use at jwt/"]
+    assert list(jwt_mount.state["auth"]) == ["jwt"]

@@ -450,11 +450,18 @@ class _Client(gitlab.Gitlab):
 
     python-gitlab takes ``max_retries`` per request only (default 10); this
     sets it once, so 429 and 5xx answers are retried a bounded number of
-    times whatever the caller.
+    times whatever the caller, and keeps POSTs from being sent twice.
     """
 
     max_retries = 5
 
     def http_request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("max_retries", self.max_retries)
+        verb = str(args[0] if args else kwargs.get("verb", "")).lower()
+        if verb == "post":
+            # A POST whose answer was lost may have been carried out (a token
+            # rotated, a commit made): sending it again would act twice or
+            # fail confusingly. Only 429s, which GitLab did not act on, are
+            # retried; the next run finishes what a failed one left.
+            kwargs.setdefault("retry_transient_errors", False)
         return super().http_request(*args, **kwargs)

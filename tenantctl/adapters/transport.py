@@ -37,12 +37,28 @@ def transport_error(
             url=url,
             hint=f"check that the server is up, or raise {setting}.timeout",
         )
+    reason = _reason(exc)
+    if reason in _BROKEN:
+        return RemoteError(
+            system,
+            f"the connection to {url} broke before the answer ({reason})",
+            url=url,
+            hint=AGAIN,
+        )
     return RemoteError(
         system,
-        f"cannot reach {url} ({_reason(exc)})",
+        f"cannot reach {url} ({reason})",
         url=url,
         hint=f"check {setting}.url in the site config and that the server runs",
     )
+
+
+# A request whose answer was lost may have been carried out: say so.
+_BROKEN = ("connection reset", "remote end closed connection", "connection aborted")
+AGAIN = (
+    "the server may have made the change before failing; run the same "
+    "command again: tenantctl reads what exists first, so nothing is done twice"
+)
 
 
 def _reason(exc: requests.RequestException) -> str:
@@ -68,7 +84,7 @@ def status_hint(status: int | None, credential: str) -> str | None:
         429: "the server is rate limiting; try again later or lower --jobs",
     }
     if status is not None and status >= 500:
-        return "the server failed; try again later"
+        return "the server failed; " + AGAIN
     return hints.get(status or 0)
 
 

@@ -18,8 +18,8 @@ from tenantctl.adapters.transport import (
     status_hint,
     transport_error,
 )
-from tenantctl.config import VaultSettings
-from tenantctl.errors import RemoteError
+from tenantctl.config import JwtLogin, VaultSettings
+from tenantctl.errors import CredentialError, RemoteError
 from tenantctl.secrets import Secret
 
 SYSTEM = "Vault"
@@ -42,19 +42,7 @@ class Vault:
     def __init__(self, settings: VaultSettings, token: Secret) -> None:
         self.settings = settings
         self.url = settings.url
-        session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry_policy(3))
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        log_http(session, SYSTEM)
-        self._client = hvac.Client(
-            url=settings.url,
-            token=token.reveal(),
-            namespace=settings.namespace,
-            verify=settings.ssl_verify,
-            timeout=int(settings.timeout),
-            session=session,
-        )
+        self._client = _hvac_client(settings, token)
         self._kv = self._client.secrets.kv.v2
 
     def path(self, *parts: str) -> str:
@@ -163,6 +151,73 @@ class Vault:
     def check_access(self) -> None:
         with self.errors("checking VAULT_TOKEN"):
             self._client.auth.token.lookup_self()
+
+
+def _hvac_client(settings: VaultSettings, token: Secret | None) -> hvac.Client:
+    """An hvac client with our retries, timeout and redacting HTTP log."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry_policy(3))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    log_http(session, SYSTEM)
+    return hvac.Client(
+        url=settings.url,
+        token=token.reveal() if token is not None else None,
+        namespace=settings.namespace,
+        verify=settings.ssl_verify,
+        timeout=int(settings.timeout),
+        session=session,
+    )
+
+
+def jwt_login(settings: VaultSettings, login: JwtLogin) -> Secret:
+    """The client token of a login with ``login``'s JWT through Vault's JWT
+    auth method; CredentialError (exit 2) naming Vault's reason when Vault
+    refuses it. The JWT and the token never reach a message or a log."""
+    client = _hvac_client(settings, None)
+    where = f"auth/{login.mount}"
+    try:
+        answer = client.auth.jwt.jwt_login(
+            role=login.role, jwt=login.jwt.reveal(), use_token=False, path=login.mount
+        )
+    except (vexc.InvalidRequest, vexc.Forbidden, vexc.InvalidPath) as exc:
+        reason = ", ".join(exc.errors or []) or exc.args[0] or "refused"
+        raise CredentialError(
+            f"{SYSTEM}: JWT login as role {login.role!r} at {where} refused: {reason}",
+            hint=_login_hint(reason, login),
+        ) from None
+    except vexc.VaultError as exc:
+        status = _status_of(exc)
+        raise RemoteError(
+            SYSTEM,
+            f"JWT login at {where} failed: {status or ''} {exc}".strip(),
+            status=status,
+            url=settings.url,
+            hint=_hint(status),
+        ) from None
+    except requests.RequestException as exc:
+        raise transport_error(SYSTEM, settings.url, "vault", exc) from None
+    return Secret(str(answer["auth"]["client_token"]))
+
+
+def _login_hint(reason: str, login: JwtLogin) -> str:
+    """What to change, for the refusals of Vault's JWT auth ``path_login.go``."""
+    hints = {
+        "could not be found": f"check VAULT_ROLE (or vault.jwt_role) against the "
+        f"roles of auth/{login.mount} (vault list auth/{login.mount}/role)",
+        "audience": "the JWT's aud claim must be one of the role's bound_audiences "
+        "(in GitLab CI: the aud of the id_tokens entry)",
+        "expired": "the JWT has expired: use a fresh one (a GitLab id_token lives "
+        "as long as its job)",
+        "bound claim": "the role's bound_claims do not admit this JWT (project, "
+        "ref or branch): fix the role, or run from an allowed project and ref",
+        "permission denied": f"is the JWT auth method enabled at auth/{login.mount}? "
+        "(set vault.jwt_mount to its path)",
+        "issuer": "the JWT's iss claim differs from the auth method's bound_issuer",
+        "signature": "the JWT was not signed by a key the auth method trusts",
+    }
+    found = next((hint for key, hint in hints.items() if key in reason), None)
+    return found or f"check the role {login.role!r} of auth/{login.mount} and the JWT"
 
 
 def _status_of(exc: vexc.VaultError) -> int | None:

@@ -111,7 +111,8 @@ def cli(
     runner, labels, dashboard access and scoped token. tenantctl creates and
     keeps them from a short YAML playbook, idempotently.
 
-    Credentials come from the environment only: GITLAB_TOKEN, VAULT_TOKEN and
+    Credentials come from the environment only: GITLAB_TOKEN, VAULT_TOKEN (or
+    VAULT_AUTH=jwt with VAULT_ROLE and VAULT_JWT or VAULT_JWT_FILE) and
     KEYCLOAK_CLIENT_SECRET (or KEYCLOAK_USERNAME and KEYCLOAK_PASSWORD).
 
     \b

@@ -25,6 +25,7 @@ from tenantctl.cli.options import (
 )
 from tenantctl.cli.report import LiveView, summary
 from tenantctl.config import Credentials, SiteConfig
+from tenantctl.engine import RunReport
 from tenantctl.errors import InputError
 from tenantctl.playbook import Playbook, load_playbook
 from tenantctl.steps import onboarding_steps
@@ -150,6 +151,48 @@ def onboard(
 
     book, made = _playbook(app, config, credentials, given, playbook, ask)
     try:
+        report = _apply(
+            app,
+            config,
+            credentials,
+            book,
+            made,
+            ask,
+            runner_config,
+            dry_run=dry_run,
+            yes=yes,
+            lock_timeout=lock_timeout,
+        )
+    except InputError:
+        # Refused before anything was applied: a playbook this run wrote
+        # would only mislead (audit would take it for a tenant).
+        if made and made.saved == "written":
+            made.path.unlink(missing_ok=True)
+            app.console.info(f"Removed {made.path}, written by this run.")
+        raise
+    if made and (report.failed or report.interrupted):
+        app.console.info(f"To finish: tenantctl onboard --playbook {made.path} --yes")
+    if report.interrupted:
+        sys.exit(130)
+    if report.failed:
+        sys.exit(1)
+
+
+def _apply(
+    app: App,
+    config: SiteConfig,
+    credentials: Credentials,
+    book: Playbook,
+    made: wizard.Outcome | None,
+    ask: wizard.Asker | None,
+    runner_config: str | None,
+    *,
+    dry_run: bool,
+    yes: bool,
+    lock_timeout: float,
+) -> RunReport:
+    """Confirm (unless --yes or --dry-run), then run the steps."""
+    try:
         if not (dry_run or yes):
             _confirm_plan(app, config, credentials, book, runner_config, ask)
     except KeyboardInterrupt:
@@ -167,12 +210,7 @@ def onboard(
     view = LiveView(app.console, len(onboarding_steps()), dry_run)
     report = onboarding.onboard(ctx, view, lock_timeout=lock_timeout)
     summary(app.console, report)
-    if made and (report.failed or report.interrupted):
-        app.console.info(f"To finish: tenantctl onboard --playbook {made.path} --yes")
-    if report.interrupted:
-        sys.exit(130)
-    if report.failed:
-        sys.exit(1)
+    return report
 
 
 def _playbook(

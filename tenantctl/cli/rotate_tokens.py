@@ -93,7 +93,8 @@ def rotate_tokens(
     through GitLab with an explicit expiry (tokens.lifetime_days), written to
     Vault, then to the group's GL_TOKEN and the dashboard's variable, and
     checked. A run that was interrupted is finished by the next one. Needs
-    GITLAB_TOKEN (a group Owner's token) and VAULT_TOKEN in the environment.
+    GITLAB_TOKEN (a group Owner's token) and VAULT_TOKEN in the environment
+    (or, in a CI job, VAULT_AUTH=jwt with VAULT_ROLE and VAULT_JWT).
 
     Exit status: 0 when every due token was rotated or none was due, 1 when
     any tenant failed or was locked by another run.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantctl.errors import InputError
+from tenantctl.errors import InputError, TenantctlError
 from tenantctl.steps.base import Change, Context, StepPlan
 
 LEVEL_NAMES = {
@@ -27,6 +27,14 @@ class GroupStep:
 
         if group is None:
             plan.add(self._create(ctx))
+        elif group.get("marked_for_deletion_on"):
+            raise TenantctlError(
+                f"GitLab group {book.full_path} is scheduled for deletion on "
+                f"{group['marked_for_deletion_on']}: a tenant built in it would "
+                "go with it",
+                hint="restore the group in GitLab (Settings > General > "
+                "Advanced > Restore group), or wait until it is gone",
+            )
         else:
             ctx.group_id = int(group["id"])
             self._plan_update(ctx, group, plan)
