@@ -27,7 +27,7 @@ from tenantctl.adapters.keycloak import Keycloak
 from tenantctl.adapters.vault import Vault
 from tenantctl.claims import check_claims
 from tenantctl.config import SiteConfig
-from tenantctl.errors import TenantctlError
+from tenantctl.errors import InputError, TenantctlError
 from tenantctl.playbook import Playbook, Tier, load_playbook
 from tenantctl.secrets import Secret
 from tenantctl.steps.base import Context
@@ -152,9 +152,17 @@ def run_audit(
     nothing)."""
     site.now = site.gitlab.server_time()
     shared = TenantAudit(SHARED, tier="-", sources=["site"])
+    # The site checks also load the playbooks that discover() reads.
     _run_checks(shared, SHARED_CHECKS, lambda check: check(site, shared))
     found = discover(site)
     wanted = list(dict.fromkeys(groups)) if groups else sorted(found)
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        raise InputError(
+            f"{', '.join(unknown)}: not a tenant (no playbook, no Vault "
+            "record, no allow-list entry)",
+            hint="name a tenant, or leave out --group to audit them all",
+        )
     _run_checks(
         shared,
         [("pipeline includes", check_other_includes)],

@@ -293,3 +293,11 @@ def test_offboarded_tenant_is_no_longer_audited(tenant: Site) -> None:
 
     assert "contractors" not in {a["tenant"] for a in doc["tenants"]}
     assert findings(doc, "(shared)") == []
+
+
+def test_a_group_that_is_no_tenant_is_refused(site: Site) -> None:
+    result = tenantctl("audit", "--group", "nosuch")
+
+    assert result.code == 2
+    assert "nosuch: not a tenant" in result.err
+    assert "Traceback" not in result.err
