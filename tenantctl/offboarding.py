@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tenantctl import engine, tokens
-from tenantctl.adapters.gitlab import GitLab
-from tenantctl.adapters.keycloak import Keycloak
-from tenantctl.adapters.vault import Vault
+from tenantctl import engine, onboarding, tokens
 from tenantctl.config import Credentials, SiteConfig
 from tenantctl.errors import InputError
 from tenantctl.journal import Journal, JournalingReporter
@@ -47,16 +44,9 @@ def playbook_for(config: SiteConfig, tenant: str) -> tuple[Playbook, Path | None
 def build_context(
     config: SiteConfig, credentials: Credentials, tenant: str, *, dry_run: bool
 ) -> Context:
+    """Onboarding's context, for the tenant's playbook (or a bare one)."""
     book, _ = playbook_for(config, tenant)
-    return Context(
-        config=config,
-        playbook=book,
-        settings=book.settings(),
-        gitlab=GitLab(config.gitlab, credentials.gitlab_token),
-        keycloak=Keycloak(config.keycloak, credentials),
-        vault=Vault(config.vault, credentials.vault_token),
-        dry_run=dry_run,
-    )
+    return onboarding.build_context(config, credentials, book, dry_run=dry_run)
 
 
 def strict_signs(ctx: Context, from_playbook: bool) -> list[str]:

@@ -141,7 +141,7 @@ def _progress(console: Console, stack: ExitStack, total: int | None) -> Any:
     task = bar.add_task("tenants", total=total)
 
     def advance(result: TenantResult) -> None:
-        bar.console.print(Text(line(result)))
+        console.info(line(result))  # the live bar shares console.err
         bar.advance(task)
 
     return advance
