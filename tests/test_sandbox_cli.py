@@ -142,3 +142,18 @@ def test_clock_refuses_a_bad_duration(state_dir: Path) -> None:
 
     assert result.returncode == 2
     assert "'soon' is not a duration" in result.stderr
+
+
+def test_sandbox_runs_journal_into_the_state_folder(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    env = exports(cli("sandbox", "up", "--state-dir", str(state_dir)).stdout)
+    home = tmp_path / "operator-home"
+    playbook = str(PLAYBOOKS / "contractors.yml")
+
+    result = cli("onboard", "-p", playbook, "--yes", env={**env, "HOME": str(home)})
+
+    assert result.returncode == 0, result.stderr
+    journal = state_dir.resolve() / "journal.jsonl"
+    assert '"tenant": "contractors"' in journal.read_text()
+    assert not (home / ".local" / "state" / "tenantctl").exists()

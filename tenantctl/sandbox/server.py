@@ -117,7 +117,16 @@ class Sandbox:
 
     # -- what a client needs -------------------------------------------
 
-    def site_config(self) -> dict[str, Any]:
+    def site_config(self, journal: Path | None = None) -> dict[str, Any]:
+        """A site config for this sandbox; its audit journal goes to
+        ``journal``, so sandbox runs never mix with an operator's real one."""
+        assert self.urls is not None
+        config = self._site_config()
+        if journal is not None:
+            config["journal"] = str(journal)
+        return config
+
+    def _site_config(self) -> dict[str, Any]:
         assert self.urls is not None
         return {
             "gitlab": {"url": self.urls.gitlab},
@@ -144,7 +153,9 @@ class Sandbox:
     def write_config(self, path: Path) -> Path:
         path.write_text(
             "# Site configuration of a tenantctl sandbox (written by tenantctl).\n"
-            + yaml.safe_dump(self.site_config(), sort_keys=False)
+            + yaml.safe_dump(
+                self.site_config(path.parent / "journal.jsonl"), sort_keys=False
+            )
         )
         return path
 

@@ -58,7 +58,7 @@ def demo(app: App, playbook: Path) -> None:
 
 
 def _context(sandbox: Sandbox, book: Playbook, tmp: Path) -> Context:
-    config = SiteConfig.model_validate(sandbox.site_config())
+    config = SiteConfig.model_validate(sandbox.site_config(tmp / "journal.jsonl"))
     credentials = Credentials(
         gitlab_token=Secret(sandbox.gitlab.admin_token),
         vault_token=Secret(sandbox.vault.root_token),
