@@ -303,7 +303,8 @@ def test_offboard_is_journaled(site: Site) -> None:
 
     offboard_json()
 
-    journal = site.workdir / "home" / ".local" / "state" / "tenantctl" / "journal.jsonl"
+    # The sandbox's site config keeps its journal beside it.
+    journal = site.config.parent / "journal.jsonl"
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     mine = [e for e in entries if e["command"] == "offboard"]
     assert {e["step"] for e in mine} >= {"token", "runner", "pipeline", "keycloak"}
